@@ -1,0 +1,1 @@
+int tpr_version(void) { return 1; }
