@@ -17,6 +17,8 @@ struct ConfigNode::State {
   std::set<std::string> opaque;
   // paths set from the command line (--set); messages say so
   std::set<std::string> overridden;
+  // effective values of every key read (resolved config)
+  YAML::Node resolved = YAML::Node(YAML::NodeType::Map);
 };
 
 namespace {
@@ -137,6 +139,24 @@ ConfigError ConfigNode::error(const std::string& key, const std::string& what) c
   return ConfigError(str_cat(location(key), ": ", path(key), ": ", what));
 }
 
+template <typename T>
+T ConfigNode::record(const std::string& key, const T& value) {
+  const auto parts = split(path(key), '.');
+  std::vector<YAML::Node> chain{state_->resolved};
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    YAML::Node next = chain.back()[parts[i]];
+    if (!next.IsMap()) {
+      chain.back()[parts[i]] = YAML::Node(YAML::NodeType::Map);
+      next = chain.back()[parts[i]];
+    }
+    chain.push_back(next);
+  }
+  chain.back()[parts.back()] = value;
+  return value;
+}
+
+YAML::Node ConfigNode::resolved() const { return YAML::Clone(state_->resolved); }
+
 bool ConfigNode::has(const std::string& key) const {
   return node_.IsMap() && node_[key] && !node_[key].IsNull();
 }
@@ -145,9 +165,10 @@ bool ConfigNode::is_empty() const { return !node_.IsMap() || node_.size() == 0; 
 
 YAML::Node ConfigNode::lookup(const std::string& key) {
   state_->known[path_].insert(key);
-  if (!node_.IsMap()) return YAML::Node();
+  // A default-constructed YAML::Node is a defined null; absence must be an *undefined* node.
+  if (!node_.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
   YAML::Node v = node_[key];
-  if (!v || v.IsNull()) return YAML::Node();
+  if (!v || v.IsNull()) return YAML::Node(YAML::NodeType::Undefined);
   return v;
 }
 
@@ -157,7 +178,7 @@ void ConfigNode::declare(const std::vector<std::string>& keys) {
 
 int64_t ConfigNode::get_int(const std::string& key, int64_t def, int64_t min, int64_t max) {
   YAML::Node v = lookup(key);
-  if (!v) return def;
+  if (!v) return record(key, def);
   int64_t out = 0;
   double as_double = 0;
   if (!v.IsScalar()) throw error(key, str_cat("expected an integer, got ", scalar_text(v)));
@@ -174,13 +195,13 @@ int64_t ConfigNode::get_int(const std::string& key, int64_t def, int64_t min, in
                                                                      : str_cat("in [", min, ", ", max, "]");
     throw error(key, str_cat("expected an integer ", range, ", got ", out));
   }
-  return out;
+  return record(key, out);
 }
 
 double ConfigNode::get_double(const std::string& key, double def, double min, double max, bool min_open,
                               bool max_open) {
   YAML::Node v = lookup(key);
-  if (!v) return def;
+  if (!v) return record(key, def);
   double out = 0;
   if (!v.IsScalar() || !YAML::convert<double>::decode(v, out))
     throw error(key, str_cat("expected a number, got ", scalar_text(v)));
@@ -191,23 +212,23 @@ double ConfigNode::get_double(const std::string& key, double def, double min, do
     std::string hi = std::isinf(max) ? "" : str_cat(max_open ? "< " : "<= ", max);
     throw error(key, str_cat("expected a number ", lo, (lo.empty() || hi.empty()) ? "" : " and ", hi, ", got ", out));
   }
-  return out;
+  return record(key, out);
 }
 
 bool ConfigNode::get_bool(const std::string& key, bool def) {
   YAML::Node v = lookup(key);
-  if (!v) return def;
+  if (!v) return record(key, def);
   bool out = false;
   if (!v.IsScalar() || !YAML::convert<bool>::decode(v, out))
     throw error(key, str_cat("expected true or false, got ", scalar_text(v)));
-  return out;
+  return record(key, out);
 }
 
 std::string ConfigNode::get_string(const std::string& key, const std::string& def) {
   YAML::Node v = lookup(key);
-  if (!v) return def;
+  if (!v) return record(key, def);
   if (!v.IsScalar()) throw error(key, str_cat("expected a string, got ", scalar_text(v)));
-  return v.Scalar();
+  return record(key, v.Scalar());
 }
 
 std::string ConfigNode::require_string(const std::string& key) {
@@ -231,20 +252,20 @@ std::string ConfigNode::get_choice(const std::string& key, const std::string& de
 
 std::vector<std::string> ConfigNode::get_string_list(const std::string& key, const std::vector<std::string>& def) {
   YAML::Node v = lookup(key);
-  if (!v) return def;
-  if (v.IsScalar()) return {v.Scalar()};
+  if (!v) return record(key, def);
+  if (v.IsScalar()) return record(key, std::vector<std::string>{v.Scalar()});
   if (!v.IsSequence()) throw error(key, str_cat("expected a list of strings, got ", scalar_text(v)));
   std::vector<std::string> out;
   for (const auto& item : v) {
     if (!item.IsScalar()) throw error(key, str_cat("expected a list of strings, found ", scalar_text(item)));
     out.push_back(item.Scalar());
   }
-  return out;
+  return record(key, out);
 }
 
 std::vector<int64_t> ConfigNode::get_int_list(const std::string& key, const std::vector<int64_t>& def) {
   YAML::Node v = lookup(key);
-  if (!v) return def;
+  if (!v) return record(key, def);
   if (!v.IsSequence()) throw error(key, str_cat("expected a list of integers, got ", scalar_text(v)));
   std::vector<int64_t> out;
   for (const auto& item : v) {
@@ -253,7 +274,7 @@ std::vector<int64_t> ConfigNode::get_int_list(const std::string& key, const std:
       throw error(key, str_cat("expected a list of integers, found ", scalar_text(item)));
     out.push_back(x);
   }
-  return out;
+  return record(key, out);
 }
 
 ConfigNode ConfigNode::child(const std::string& key) {
@@ -265,7 +286,9 @@ ConfigNode ConfigNode::child(const std::string& key) {
 
 YAML::Node ConfigNode::raw(const std::string& key) {
   state_->opaque.insert(path(key));
-  return lookup(key);
+  YAML::Node v = lookup(key);
+  if (v) record(key, YAML::Clone(v));
+  return v;
 }
 
 void ConfigNode::check_unknown(const YAML::Node& node, const std::string& p) const {

@@ -74,13 +74,18 @@ class ConfigNode {
   // Throws ConfigError for the first key anywhere in the document that no reader declared.
   void finish() const;
 
-  // The document with every override applied (for writing the resolved config).
+  // The document with every override applied.
   const YAML::Node& node() const { return node_; }
+  // Every key a reader asked for, with the value in effect (given or default): the resolved
+  // config written to the run directory. Raw subtrees are copied as given.
+  YAML::Node resolved() const;
 
  private:
   struct State;
   ConfigNode(YAML::Node node, std::shared_ptr<State> state, std::string path);
   YAML::Node lookup(const std::string& key);  // marks the key known; null node if absent
+  template <typename T>
+  T record(const std::string& key, const T& value);  // stores the effective value for resolved()
   void check_unknown(const YAML::Node& node, const std::string& path) const;
 
   YAML::Node node_;

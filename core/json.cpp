@@ -98,6 +98,12 @@ void Json::dump_to(std::string& out, int indent, int depth) const {
   }
 }
 
+std::string Json::to_text() const {
+  if (type_ == Type::kString) return str_;
+  if (type_ == Type::kNull) return "";
+  return dump();
+}
+
 std::string Json::dump(int indent) const {
   std::string out;
   dump_to(out, indent, 0);

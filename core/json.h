@@ -44,6 +44,13 @@ class Json {
   // Array append; converts a null value into an array.
   void push_back(Json v);
   size_t size() const;
+  // Object members in insertion order (empty for non-objects); array elements.
+  const std::vector<std::pair<std::string, Json>>& items() const { return obj_; }
+  const std::vector<Json>& elements() const { return arr_; }
+  // Numeric value (integer or floating); 0 for other types.
+  double as_double() const { return type_ == Type::kInteger ? static_cast<double>(int_) : num_; }
+  // Scalars as plain text (strings unquoted); containers as compact JSON. For CSV cells.
+  std::string to_text() const;
 
   // Compact when indent < 0, else pretty-printed with `indent` spaces.
   std::string dump(int indent = -1) const;

@@ -1,0 +1,45 @@
+# CMake toolchain file for bare-metal Cortex-M builds of the TinyPrune runtime (GCC arm-none-eabi,
+# newlib + semihosting for test firmware). Use with -DTINYPRUNE_RUNTIME_ONLY=ON:
+#   cmake -S . -B build-m55 -G Ninja -DTINYPRUNE_RUNTIME_ONLY=ON \
+#         -DCMAKE_TOOLCHAIN_FILE=cmake/arm-none-eabi.cmake -DTPR_BOARD=mps3_an547
+# Boards (QEMU machines): mps3_an547 (Cortex-M55, MVE), mps2_an386 (Cortex-M4, DSP),
+# mps2_an500 (Cortex-M7, DSP), mps2_an385 (Cortex-M3, plain C).
+set(CMAKE_SYSTEM_NAME Generic)
+set(CMAKE_SYSTEM_PROCESSOR arm)
+set(CMAKE_C_COMPILER arm-none-eabi-gcc)
+set(CMAKE_CXX_COMPILER arm-none-eabi-g++)
+set(CMAKE_ASM_COMPILER arm-none-eabi-gcc)
+set(CMAKE_AR arm-none-eabi-ar)
+set(CMAKE_RANLIB arm-none-eabi-ranlib)
+set(CMAKE_OBJCOPY arm-none-eabi-objcopy)
+set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
+set(CMAKE_FIND_ROOT_PATH_MODE_PROGRAM NEVER)
+set(CMAKE_FIND_ROOT_PATH_MODE_LIBRARY ONLY)
+set(CMAKE_FIND_ROOT_PATH_MODE_INCLUDE ONLY)
+
+set(TPR_BOARD "mps3_an547" CACHE STRING "Target board: mps3_an547, mps2_an386, mps2_an500, mps2_an385")
+if(TPR_BOARD STREQUAL "mps3_an547")
+  set(TPR_CPU_FLAGS "-mcpu=cortex-m55 -mfloat-abi=hard")
+  set(TPR_DEFAULT_KERNELS mve)
+  set(TPR_QEMU_MACHINE mps3-an547)
+elseif(TPR_BOARD STREQUAL "mps2_an386")
+  set(TPR_CPU_FLAGS "-mcpu=cortex-m4 -mfloat-abi=hard -mfpu=fpv4-sp-d16")
+  set(TPR_DEFAULT_KERNELS dsp)
+  set(TPR_QEMU_MACHINE mps2-an386)
+elseif(TPR_BOARD STREQUAL "mps2_an500")
+  set(TPR_CPU_FLAGS "-mcpu=cortex-m7 -mfloat-abi=hard -mfpu=fpv5-d16")
+  set(TPR_DEFAULT_KERNELS dsp)
+  set(TPR_QEMU_MACHINE mps2-an500)
+elseif(TPR_BOARD STREQUAL "mps2_an385")
+  set(TPR_CPU_FLAGS "-mcpu=cortex-m3 -mfloat-abi=soft")
+  set(TPR_DEFAULT_KERNELS host)
+  set(TPR_QEMU_MACHINE mps2-an385)
+else()
+  message(FATAL_ERROR "unknown TPR_BOARD '${TPR_BOARD}'")
+endif()
+
+set(CMAKE_C_FLAGS_INIT "-mthumb ${TPR_CPU_FLAGS} -ffunction-sections -fdata-sections")
+set(CMAKE_CXX_FLAGS_INIT "-mthumb ${TPR_CPU_FLAGS} -ffunction-sections -fdata-sections")
+set(CMAKE_ASM_FLAGS_INIT "-mthumb ${TPR_CPU_FLAGS}")
+set(CMAKE_C_FLAGS_RELEASE_INIT "-O3 -DNDEBUG")
+set(CMAKE_EXE_LINKER_FLAGS_INIT "-nostartfiles --specs=rdimon.specs -Wl,--gc-sections")

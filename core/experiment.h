@@ -1,0 +1,38 @@
+// ExperimentConfig: a whole YAML experiment file, parsed and validated in one go.
+//
+// Top-level keys: name, seed, threads, output_dir, data, model, train, prune, export.
+// Parsing reads every section through ConfigNode, so unknown keys, wrong types and out-of-range
+// values anywhere in the file are reported (file:line:col, key path, nearest valid key) before
+// anything runs or is written.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/models/model_spec.h"
+#include "core/train/train_options.h"
+#include "datasets/data_options.h"
+
+namespace tinyprune {
+
+struct ExperimentConfig {
+  std::string source;           // the YAML file
+  std::string name = "experiment";
+  uint64_t seed = 0;
+  int64_t threads = 0;          // LibTorch intra-op threads; 0 = all cores
+  std::string output_dir = "runs";
+  DataOptions data;
+  ModelSpec model;              // input shape and class count are filled from the data set
+  TrainOptions train;
+  YAML::Node prune;             // pruner section (validated by the pruner registry); may be null
+  YAML::Node export_section;    // exporter section; may be null
+  YAML::Node resolved;          // every key with its effective value (written to the run dir)
+
+  // Throws ConfigError (exit status 2) for any problem in the file or the overrides.
+  static ExperimentConfig load(const std::string& path, const std::vector<std::string>& overrides = {});
+};
+
+}  // namespace tinyprune

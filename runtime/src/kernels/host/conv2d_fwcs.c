@@ -1,0 +1,54 @@
+/* FWCS int8 conv2d, portable optimized C (DTMM structure, see ref/conv2d_fwcs.c): the per-filter
+ * weight sums are computed once per call into scratch, each kept filterlet's Cin weights are
+ * reused across 4 im2col rows. See tpr_kernels.h. */
+#include "host_util.h"
+
+size_t tpr_conv2d_fwcs_s8_scratch_size(const tpr_dims* in_dims, const tpr_dims* filter_dims,
+                                       const tpr_dims* out_dims) {
+  (void)in_dims; (void)out_dims;
+  const size_t k = (size_t)filter_dims->h * filter_dims->w * filter_dims->c;
+  return TPR_ALIGN16(4u * k) + 4u * (size_t)filter_dims->n + 16u;
+}
+
+void tpr_conv2d_fwcs_s8(const tpr_conv_params* p, const tpr_channel_quant* q,
+                        const tpr_dims* in_dims, const int8_t* in, const tpr_dims* filter_dims,
+                        const tpr_fwcs_weights* w, const int32_t* bias, const tpr_dims* out_dims,
+                        int8_t* out, void* scratch) {
+  const int32_t cin = filter_dims->c, cout = filter_dims->n;
+  const int32_t k = filter_dims->h * filter_dims->w * cin;
+  int8_t* rows = (int8_t*)scratch;
+  int32_t* eff = (int32_t*)(void*)((uint8_t*)scratch + TPR_ALIGN16(4u * (size_t)k));
+  {
+    const int8_t* v = w->values;
+    for (int32_t o = 0; o < cout; ++o) {
+      const uint32_t j0 = tpr_idx_at(w->row_ptr, w->row_ptr_bytes, (uint32_t)o);
+      const uint32_t j1 = tpr_idx_at(w->row_ptr, w->row_ptr_bytes, (uint32_t)o + 1u);
+      const int32_t len = (int32_t)(j1 - j0) * cin;
+      eff[o] = (bias ? bias[o] : 0) + p->input_offset * tpr_sum_s8(v, len);
+      v += len;
+    }
+  }
+  const int32_t npix = out_dims->n * out_dims->h * out_dims->w;
+  for (int32_t pix = 0; pix < npix; pix += 4) {
+    const int32_t cnt = npix - pix < 4 ? npix - pix : 4;
+    tpr_im2col_rows(p, in_dims, in, filter_dims, out_dims, pix, cnt, rows);
+    const int8_t* r1 = rows + (cnt > 1 ? k : 0);
+    const int8_t* r2 = rows + (cnt > 2 ? 2 * k : 0);
+    const int8_t* r3 = rows + (cnt > 3 ? 3 * k : 0);
+    const int8_t* v = w->values;
+    uint32_t j = 0;
+    int8_t* o_ptr = out + (size_t)pix * cout;
+    for (int32_t o = 0; o < cout; ++o) {
+      int32_t acc[4] = {0, 0, 0, 0};
+      const uint32_t end = tpr_idx_at(w->row_ptr, w->row_ptr_bytes, (uint32_t)o + 1u);
+      for (; j < end; ++j, v += cin) {
+        const int32_t base = (int32_t)tpr_pos_at(w->pos, w->pos_bits, j) * cin;
+        tpr_dot4_s8(v, rows + base, r1 + base, r2 + base, r3 + base, cin, acc);
+      }
+      for (int32_t r = 0; r < cnt; ++r)
+        o_ptr[(size_t)r * cout + o] = tpr_requant_out(acc[r] + eff[o], q->multiplier[o],
+                                                      q->shift[o], p->output_offset, p->act_min,
+                                                      p->act_max);
+    }
+  }
+}

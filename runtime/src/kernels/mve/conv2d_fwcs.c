@@ -1,0 +1,138 @@
+/* FWCS (filterlet-sparse) int8 conv2d for Arm Helium (MVE), following DTMM's design:
+ * - once per call: per-filter weight sums (input offset folded into an effective bias), kept
+ *   filterlet counts and row offsets decoded from row_ptr/pos (any index width) into scratch;
+ * - per group of 4 output pixels: im2col rows, interleaved per 16-byte chunk when Cin % 16 == 0
+ *   so a single pointer + immediate offsets reaches all 4 rows;
+ * - per filter only its kept filterlets are visited; each 16-byte weight chunk is loaded once and
+ *   multiplied into the 4 rows (VMLADAVA), loads interleaved with MACs; pruned filterlets cost
+ *   nothing; a filter with no kept filterlet outputs requant(bias);
+ * - the loop over a filterlet's chunks is hand-scheduled (inline asm); Cin = 16 and 32 have a
+ *   fully specialised group loop.
+ * Nothing is read past the values array. See tpr_kernels.h. */
+#include "mve_util.h"
+
+/* scratch: rows (4*K + 16) | tpr_mve_chan[cout] | offsets u16[cout*kh*kw] (any Cin) or row
+ * pointers int8_t*[cout*kh*kw] (interleaved, Cin = 16 or 32) */
+size_t tpr_conv2d_fwcs_s8_scratch_size(const tpr_dims* in_dims, const tpr_dims* filter_dims,
+                                       const tpr_dims* out_dims) {
+  (void)in_dims; (void)out_dims;
+  const size_t cout = (size_t)filter_dims->n, taps = (size_t)filter_dims->h * filter_dims->w;
+  const size_t k = taps * filter_dims->c;
+  return TPR_ALIGN16(4u * k) + 16u + sizeof(tpr_mve_chan) * cout + sizeof(void*) * cout * taps + 16u;
+}
+
+/* all filters for one full group of 4 interleaved rows; CH = chunks per filterlet (1 or 2) */
+TPR_INLINE void group4_il(const int8_t* values, const int8_t* const* off, int8_t* out,
+                          const tpr_mve_chan* ch, const tpr_mve_chan* ch_end, int32_t out_off,
+                          int32x4_t vlo, int32x4_t vhi, uint32x4_t offs, const int CH) {
+  const int8_t* v = values;
+  for (; ch < ch_end; ++ch, ++out) {
+    int32_t a0 = ch->eff, a1 = a0, a2 = a0, a3 = a0; /* start from the effective bias */
+    tpr_mve_il_fwcs(&v, &off, ch->count, CH, &a0, &a1, &a2, &a3);
+    vstrbq_scatter_offset_s32(out, offs, tpr_mve_requant_chan(tpr_mve_vec4(a0, a1, a2, a3), ch, out_off, vlo, vhi));
+  }
+}
+__attribute__((noinline)) static void group4_il_ch1(const int8_t* values, const int8_t* const* off,
+                                                    int8_t* out, const tpr_mve_chan* ch,
+                                                    const tpr_mve_chan* ch_end, int32_t out_off,
+                                                    int32x4_t vlo, int32x4_t vhi,
+                                                    uint32x4_t offs) {
+  group4_il(values, off, out, ch, ch_end, out_off, vlo, vhi, offs, 1);
+}
+__attribute__((noinline)) static void group4_il_ch2(const int8_t* values, const int8_t* const* off,
+                                                    int8_t* out, const tpr_mve_chan* ch,
+                                                    const tpr_mve_chan* ch_end, int32_t out_off,
+                                                    int32x4_t vlo, int32x4_t vhi,
+                                                    uint32x4_t offs) {
+  group4_il(values, off, out, ch, ch_end, out_off, vlo, vhi, offs, 2);
+}
+
+/* generic loop (any Cin, partial groups): rows interleaved when Cin % 16 == 0, else contiguous */
+static void fwcs_rest(const tpr_conv_params* p, const tpr_dims* in_dims, const int8_t* in,
+                      const tpr_dims* f, const int8_t* values, const tpr_dims* out_dims,
+                      int8_t* out, int8_t* rows, const tpr_mve_chan* ch, const uint16_t* offset,
+                      int32_t pix, int32_t cnt) {
+  const int32_t cin = f->c, cout = f->n, k = f->h * f->w * cin;
+  const int32_t plane = out_dims->h * out_dims->w;
+  const int il = (cin & 15) == 0;
+  const uint32x4_t offs = tpr_mve_offsets(cout);
+  const int32x4_t vlo = vdupq_n_s32(p->act_min), vhi = vdupq_n_s32(p->act_max);
+  if (il) {
+    tpr_mve_interleave_rows(p, in_dims, in, f, out_dims, pix, cnt, rows);
+  } else {
+    for (int32_t r = 0; r < cnt; ++r) {
+      const int32_t i = pix + r;
+      tpr_mve_im2col_row(p, in_dims, in, f->h, f->w, i / plane, (i % plane) / out_dims->w,
+                         i % out_dims->w, rows + (size_t)r * k);
+    }
+  }
+  const int8_t* v = values;
+  const uint16_t* off = offset;
+  int8_t* o_ptr = out + (size_t)pix * cout;
+  for (int32_t o = 0; o < cout; ++o) {
+    int32_t a0 = ch[o].eff, a1 = a0, a2 = a0, a3 = a0;
+    for (uint32_t n = ch[o].count; n != 0; --n) {
+      if (il) {
+        tpr_mve_il_dense(&v, rows + ((uint32_t)*off++ << 4), (uint32_t)(cin >> 4), &a0, &a1, &a2, &a3);
+      } else {
+        tpr_mve_dot4(v, rows + *off++, k, cin, &a0, &a1, &a2, &a3);
+        v += cin;
+      }
+    }
+    tpr_mve_store4(o_ptr + o, offs,
+                   tpr_mve_requant_chan(tpr_mve_vec4(a0, a1, a2, a3), &ch[o], p->output_offset, vlo, vhi),
+                   cnt);
+  }
+}
+
+void tpr_conv2d_fwcs_s8(const tpr_conv_params* p, const tpr_channel_quant* q,
+                        const tpr_dims* in_dims, const int8_t* in, const tpr_dims* filter_dims,
+                        const tpr_fwcs_weights* w, const int32_t* bias, const tpr_dims* out_dims,
+                        int8_t* out, void* scratch) {
+  const int32_t cin = filter_dims->c, cout = filter_dims->n;
+  const int32_t k = filter_dims->h * filter_dims->w * cin;
+  const int il = (cin & 15) == 0;
+  int8_t* rows = (int8_t*)scratch;
+  tpr_mve_chan* ch = (tpr_mve_chan*)(void*)((uint8_t*)scratch + TPR_ALIGN16(4u * (size_t)k) + 16u);
+  uint16_t* offset = (uint16_t*)(void*)(ch + cout);
+  const int8_t** rowp = (const int8_t**)(void*)(ch + cout); /* same storage, fast path only */
+  const int fast = cin == 16 || cin == 32;
+  /* decode once: counts, effective biases, filterlet row offsets (16-byte units when the rows are
+   * interleaved, bytes otherwise) */
+  const int8_t* v = w->values;
+  uint32_t j = tpr_idx_at(w->row_ptr, w->row_ptr_bytes, 0);
+  for (int32_t o = 0; o < cout; ++o) {
+    const uint32_t end = tpr_idx_at(w->row_ptr, w->row_ptr_bytes, (uint32_t)o + 1u);
+    ch[o].count = end - j;
+    ch[o].eff = (bias ? bias[o] : 0) + p->input_offset * tpr_mve_sum(v, (int32_t)(end - j) * cin);
+    ch[o].mult = q->multiplier[o];
+    ch[o].shift = q->shift[o];
+    v += (size_t)(end - j) * cin;
+    for (; j < end; ++j) {
+      const uint32_t t = tpr_pos_at(w->pos, w->pos_bits, j);
+      if (fast) rowp[j] = rows + t * (uint32_t)cin * 4u;
+      else offset[j] = (uint16_t)(il ? t * (uint32_t)cin / 4u : t * (uint32_t)cin);
+    }
+  }
+  const uint32x4_t offs = tpr_mve_offsets(cout);
+  const int32x4_t vlo = vdupq_n_s32(p->act_min), vhi = vdupq_n_s32(p->act_max);
+  const int32_t npix = out_dims->n * out_dims->h * out_dims->w;
+  int32_t pix = 0;
+  if (fast) {
+    for (; pix + 4 <= npix; pix += 4) {
+      tpr_mve_interleave_rows(p, in_dims, in, filter_dims, out_dims, pix, 4, rows);
+      if (cin == 16)
+        group4_il_ch1(w->values, rowp, out + (size_t)pix * cout, ch, ch + cout, p->output_offset,
+                      vlo, vhi, offs);
+      else
+        group4_il_ch2(w->values, rowp, out + (size_t)pix * cout, ch, ch + cout, p->output_offset,
+                      vlo, vhi, offs);
+    }
+    if (pix < npix) { /* partial last group: the generic loop wants 16-byte-unit offsets */
+      for (uint32_t i = 0; i < j; ++i) offset[i] = (uint16_t)((uint32_t)(rowp[i] - rows) >> 4);
+    }
+  }
+  for (; pix < npix; pix += 4)
+    fwcs_rest(p, in_dims, in, filter_dims, w->values, out_dims, out, rows, ch, offset, pix,
+              npix - pix < 4 ? npix - pix : 4);
+}

@@ -1,1 +1,0 @@
-int tpr_version(void) { return 1; }

@@ -1,0 +1,16 @@
+/* Force-included when compiling the reference kernels a second time for test_ref_vs_opt: gives
+ * them distinct symbols so that they link next to the optimized kernels. */
+#define tpr_conv2d_s8 tpr_ref_conv2d_s8
+#define tpr_conv2d_s8_scratch_size tpr_ref_conv2d_s8_scratch_size
+#define tpr_conv2d_1x1_s8 tpr_ref_conv2d_1x1_s8
+#define tpr_conv2d_1x1_s8_scratch_size tpr_ref_conv2d_1x1_s8_scratch_size
+#define tpr_conv2d_fwcs_s8 tpr_ref_conv2d_fwcs_s8
+#define tpr_conv2d_fwcs_s8_scratch_size tpr_ref_conv2d_fwcs_s8_scratch_size
+#define tpr_depthwise_conv2d_s8 tpr_ref_depthwise_conv2d_s8
+#define tpr_depthwise_conv2d_s8_scratch_size tpr_ref_depthwise_conv2d_s8_scratch_size
+#define tpr_fully_connected_s8 tpr_ref_fully_connected_s8
+#define tpr_fully_connected_s8_scratch_size tpr_ref_fully_connected_s8_scratch_size
+#define tpr_add_s8 tpr_ref_add_s8
+#define tpr_max_pool_s8 tpr_ref_max_pool_s8
+#define tpr_avg_pool_s8 tpr_ref_avg_pool_s8
+#define tpr_global_avg_pool_s8 tpr_ref_global_avg_pool_s8
