@@ -2,7 +2,19 @@
 
 #include "core/config_node.h"
 
+#include <map>
+
 namespace tinyprune {
+namespace {
+std::map<std::string, SectionValidator>& validators() {
+  static std::map<std::string, SectionValidator> v;
+  return v;
+}
+}  // namespace
+
+void register_section_validator(const std::string& section, SectionValidator validator) {
+  validators()[section] = std::move(validator);
+}
 
 ExperimentConfig ExperimentConfig::load(const std::string& path, const std::vector<std::string>& overrides) {
   ConfigNode root = ConfigNode::load_file(path, overrides);
@@ -20,12 +32,20 @@ ExperimentConfig ExperimentConfig::load(const std::string& path, const std::vect
   c.model = ModelSpec::from_yaml(model, TensorShape{0, 0, 0}, 0);
   ConfigNode train = root.child("train");
   c.train = TrainOptions::from_yaml(train);
-  c.prune = root.raw("prune");
-  c.export_section = root.raw("export");
-  if (c.prune && !(c.prune.IsMap() && c.prune.size() == 0))
-    throw root.error("prune", "no pruning method is available in this build yet (the pruning issues add them)");
-  if (c.export_section && !(c.export_section.IsMap() && c.export_section.size() == 0))
-    throw root.error("export", "export is not available in this build yet");
+  for (const std::string section : {"prune", "export"}) {
+    const bool present = root.has(section) && !(root.node()[section].IsMap() && root.node()[section].size() == 0);
+    const auto it = validators().find(section);
+    if (!present) {
+      root.declare({section});
+      continue;
+    }
+    if (it == validators().end())
+      throw root.error(section, str_cat("the '", section, "' section is not available in this build"));
+    ConfigNode child = root.child(section);
+    it->second(child);
+  }
+  if (root.has("prune")) c.prune = YAML::Clone(root.node()["prune"]);
+  if (root.has("export")) c.export_section = YAML::Clone(root.node()["export"]);
   root.finish();
   c.resolved = root.resolved();
   return c;

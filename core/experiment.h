@@ -9,6 +9,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,5 +35,13 @@ struct ExperimentConfig {
   // Throws ConfigError (exit status 2) for any problem in the file or the overrides.
   static ExperimentConfig load(const std::string& path, const std::vector<std::string>& overrides = {});
 };
+
+// Validators of the sections owned by higher layers ("prune" by the pruner registry, "export" by
+// the exporter). core/ cannot depend on them, so they register here (explicitly, from the command
+// or a user's program) and ExperimentConfig::load runs them on the section, so its keys are
+// checked with file:line like the rest. A non-empty section without a registered validator is
+// an error ("not available in this build").
+using SectionValidator = std::function<void(class ConfigNode& section)>;
+void register_section_validator(const std::string& section, SectionValidator validator);
 
 }  // namespace tinyprune

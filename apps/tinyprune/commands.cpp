@@ -25,7 +25,41 @@ const std::vector<Command>& commands() {
        "  --state-cap N   memo-state cap of the exact peak-memory search (default 1e6; past it the\n"
        "                  default order is reported, with a warning)\n",
        analyze_command},
-
+      {"export", "int8 .fwcs blob (+ C header) for the MCU runtime from a run directory",
+       "Usage: tinyprune export RUN_DIR [--out FILE.fwcs] [--header FILE.h | --no-header]\n"
+       "                        [--calibration-batches N] [--fwcs auto|never|always]\n"
+       "                        [--test-images N] [--header-symbol NAME] [--inplace-add] [--json]\n\n"
+       "Quantizes RUN_DIR/model.pt to int8 (per-channel weights, per-tensor activations calibrated\n"
+       "on training images, BN folded, ReLU fused), plans the activation arena in the exact-PMU\n"
+       "execution order and writes RUN_DIR/model.fwcs, RUN_DIR/model.h and RUN_DIR/export.json.\n"
+       "Prints per-layer storage (dense / FWCS), flash bytes, arena bytes, exact PMU and MACs.\n\n"
+       "  --out FILE.fwcs            blob path (default RUN_DIR/model.fwcs)\n"
+       "  --header FILE.h            C header path (default: the blob path with .h)\n"
+       "  --no-header                do not write the C header\n"
+       "  --calibration-batches N    training batches of 32 images for calibration (default 8)\n"
+       "  --fwcs auto|never|always   conv weight storage: FWCS when smaller (default), dense, FWCS\n"
+       "  --test-images N            embed N quantized test images and the host runtime's outputs\n"
+       "                             in the header (firmware self-test, examples/mcu_app)\n"
+       "  --header-symbol NAME       C prefix in the header: NAME_blob[], NAME_ARENA_SIZE (default model)\n"
+       "  --inplace-add              residual adds overwrite a dying summand (smaller arena)\n"
+       "  --json                     print export.json instead of the table\n",
+       export_command},
+      {"eval", "accuracy of a .fwcs blob with the host runtime (and agreement with fp32)",
+       "Usage: tinyprune eval FILE.fwcs [CONFIG | RUN_DIR | --data NAME [--root DIR]]\n"
+       "                      [--limit N] [--threads N] [--json]\n\n"
+       "Runs the C runtime (host build) on every test image: quantizes the normalized image with\n"
+       "the blob's input scale/zero point, invokes, takes the arg-max. Prints int8 accuracy, flash\n"
+       "bytes, arena bytes (tpr_arena_size) and MACs. With a RUN_DIR holding model.pt it also prints\n"
+       "the LibTorch fp32 accuracy and the agreement (runtime top-1 == fp32 top-1). Without a data\n"
+       "argument, a blob inside a run directory evaluates on that run's data.\n\n"
+       "  CONFIG            experiment file: its data section (normalization!) and seed\n"
+       "  RUN_DIR           run directory: config.yaml, and model.pt for the agreement\n"
+       "  --data NAME       a registered data set with its default normalization\n"
+       "  --root DIR        the data set's files (with --data)\n"
+       "  --limit N         first N test images only\n"
+       "  --threads N       runtime threads (default: all cores)\n"
+       "  --json            one JSON object\n",
+       eval_command},
   };
   return kCommands;
 }

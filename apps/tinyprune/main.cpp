@@ -10,7 +10,9 @@
 #include "apps/tinyprune/commands.h"
 #include "core/config_node.h"
 #include "core/error.h"
+#include "core/experiment.h"
 #include "core/logging.h"
+#include "export/export_options.h"
 
 namespace {
 
@@ -35,6 +37,8 @@ void print_main_help() {
 int main(int argc, char** argv) {
   using namespace tinyprune;
   std::vector<std::string> args(argv + 1, argv + argc);
+  // Sections of experiment files owned by layers above core/ (explicit registration).
+  register_section_validator("export", [](ConfigNode& n) { ExportOptions::from_yaml(n); });
   // Global options may appear anywhere; take them out before dispatching.
   std::vector<std::string> rest;
   for (size_t i = 0; i < args.size(); ++i) {

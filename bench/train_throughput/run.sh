@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD_DIR=${1:-build}
-STEPS=${STEPS:-60}
+STEPS=${STEPS:-100}
 WARMUP=${WARMUP:-10}
 for p in python3-torch python3-yaml python3-numpy; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || NEED="${NEED:-} $p"
@@ -19,7 +19,7 @@ for model in vgg11 resnet20; do
   width=0.25; [ "$model" = resnet20 ] && width=1.0
   for threads in 1 2; do
     cpp=$("$BUILD_DIR/bench/train_throughput/bench_train_throughput" --model $model --width $width --threads $threads \
-          --batch 128 --steps "$STEPS" --warmup "$WARMUP" --graph-out "$tmp/$model.yaml")
+          --batch 128 --steps "$STEPS" --warmup "$WARMUP" --workers 1 --graph-out "$tmp/$model.yaml")
     py=$($PY bench/train_throughput/pytorch_baseline.py --graph "$tmp/$model.yaml" --threads $threads --batch 128 \
           --steps "$STEPS" --warmup "$WARMUP")
     $PY - "$cpp" "$py" "$model" "$width" "$threads" <<'PYEOF'

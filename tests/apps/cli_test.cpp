@@ -83,5 +83,32 @@ TEST(CliTest, ConfigErrorExitsTwoAndWritesNothing) {
   EXPECT_EQ(run_cli("run " + dir + "/tiny.yaml --bogus").status, 2);
 }
 
+TEST(CliTest, AnalyzeModelPrintsJsonWithTheResourceKeys) {
+  auto r = run_cli("analyze --model resnet20 --input 3x32x32 --classes 10 --json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  YAML::Node j = YAML::Load(r.output);
+  EXPECT_EQ(j["params"].as<int64_t>(), 272474);
+  for (const char* key : {"macs", "model_size_bytes", "peak_memory_bytes", "peak_memory_default_order_bytes",
+                          "peak_memory_naive_bytes", "execution_order", "layers"})
+    EXPECT_TRUE(j[key]) << key;
+  EXPECT_LE(j["peak_memory_bytes"].as<int64_t>(), j["peak_memory_default_order_bytes"].as<int64_t>());
+  EXPECT_GE(j["peak_memory_bytes"].as<int64_t>(), j["peak_memory_naive_bytes"].as<int64_t>());
+  auto table = run_cli("analyze --model vgg11 --width 0.25 --input 1x28x28 --classes 10");
+  ASSERT_EQ(table.status, 0) << table.output;
+  EXPECT_NE(table.output.find("features_conv0"), std::string::npos) << table.output;
+  EXPECT_EQ(run_cli("analyze --model resnet20 --input 3x32 --classes 10").status, 2);
+}
+
+TEST(CliTest, AnalyzeRunDirectoryReadsTheTrainedModel) {
+  const std::string dir = testing::make_temp_dir("cli_analyze");
+  testing::write_text(dir + "/tiny.yaml", kTinyConfig);
+  ASSERT_EQ(run_cli("run " + dir + "/tiny.yaml --out " + dir + "/run --no-progress --set train.max_steps=2").status, 0);
+  auto r = run_cli("analyze " + dir + "/run --json");
+  ASSERT_EQ(r.status, 0) << r.output;
+  YAML::Node s = YAML::LoadFile(dir + "/run/summary.json");
+  EXPECT_EQ(YAML::Load(r.output)["params"].as<int64_t>(), s["params"].as<int64_t>());
+  EXPECT_EQ(run_cli("analyze " + dir + "/nonexistent_dir_or_file").status, 2);
+}
+
 }  // namespace
 }  // namespace tinyprune

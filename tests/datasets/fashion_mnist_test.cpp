@@ -1,4 +1,4 @@
-// Real Fashion-MNIST (installed by the project's setup script; skipped when absent), plus a
+// Real Fashion-MNIST (installed by the project's setup script; a missing install fails), plus a
 // bench-style report of load and batch-assembly times. No time thresholds: timings are printed.
 #include "datasets/mnist.h"
 
@@ -25,7 +25,8 @@ bool have_fashion_mnist() {
 }
 
 TEST(FashionMnistDatasetTest, LoadsRealFiles) {
-  if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed at " << kFashionMnistDefaultRoot;
+  ASSERT_TRUE(have_fashion_mnist()) << "Fashion-MNIST not installed at " << kFashionMnistDefaultRoot
+                                    << " (scripts/setup installs dataset-fashion-mnist)";
   DataOptions o;  // defaults: fashion_mnist, default root, val_fraction 0.1
   o.val_fraction = 0.0;
   const auto t0 = Clock::now();
@@ -52,7 +53,7 @@ TEST(FashionMnistDatasetTest, LoadsRealFiles) {
 }
 
 TEST(DatasetBenchTest, FashionMnistBatchAssemblyTime) {
-  if (!have_fashion_mnist()) GTEST_SKIP() << "Fashion-MNIST not installed";
+  ASSERT_TRUE(have_fashion_mnist()) << "Fashion-MNIST not installed (scripts/setup installs it)";
   DataOptions o;
   o.random_crop_padding = 2;
   o.horizontal_flip = true;
