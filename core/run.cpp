@@ -60,12 +60,7 @@ RunResult run_experiment(const ExperimentConfig& config, const RunOptions& optio
 
   // Data first: the model's input shape and class count come from it.
   const DataSplits data = DatasetRegistry::global().create(config.data, config.seed);
-  ModelSpec spec = config.model;
-  const TensorShape shape = data.train->sample_shape();
-  spec.in_channels = shape.c;
-  spec.height = shape.h;
-  spec.width_px = shape.w;
-  spec.num_classes = data.train->num_classes();
+  const ModelSpec spec = config.model.for_data(data.train->sample_shape(), data.train->num_classes());
   Graph graph = build_model(spec);
   torch::manual_seed(config.seed);
   GraphModule model(graph);

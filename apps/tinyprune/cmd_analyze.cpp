@@ -53,13 +53,7 @@ Graph graph_from_args(const Args& args) {
   // A config: the input shape and class count come from the data set, as in `tinyprune run`.
   const ExperimentConfig config = ExperimentConfig::load(path);
   const DataSplits data = DatasetRegistry::global().create(config.data, config.seed);
-  ModelSpec spec = config.model;
-  const TensorShape s = data.train->sample_shape();
-  spec.in_channels = s.c;
-  spec.height = s.h;
-  spec.width_px = s.w;
-  spec.num_classes = data.train->num_classes();
-  return build_model(spec);
+  return build_model(config.model.for_data(data.train->sample_shape(), data.train->num_classes()));
 }
 
 }  // namespace

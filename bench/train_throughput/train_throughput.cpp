@@ -76,12 +76,7 @@ int main(int argc, char** argv) {
   ModelSpec spec;
   spec.name = model;
   spec.width = width;
-  const TensorShape s = data.train->sample_shape();
-  spec.in_channels = s.c;
-  spec.height = s.h;
-  spec.width_px = s.w;
-  spec.num_classes = data.train->num_classes();
-  Graph g = build_model(spec);
+  Graph g = build_model(spec.for_data(data.train->sample_shape(), data.train->num_classes()));
   if (!graph_out.empty()) write_file_atomic(graph_out, g.to_yaml());
 
   TrainOptions o;

@@ -42,6 +42,15 @@ struct ModelSpec {
 
   // The input shape (in_channels, height, width_px).
   TensorShape input_shape() const { return {in_channels, height, width_px}; }
+  // This spec with the input shape and class count of a data set (what `tinyprune run` builds).
+  ModelSpec for_data(const TensorShape& input, int64_t classes) const {
+    ModelSpec s = *this;
+    s.in_channels = input.c;
+    s.height = input.h;
+    s.width_px = input.w;
+    s.num_classes = classes;
+    return s;
+  }
 
   // Reads `name` (required; must be registered in `registry`, else a ConfigError that suggests
   // the nearest name and lists all of them), `width` and `dropout` from `model_section`; the input
