@@ -6,21 +6,12 @@
 #include "core/error.h"
 #include "core/models/builders.h"
 #include "core/models/zoo.h"
+#include "tests/models/model_test_util.h"
 
 namespace tinyprune {
 namespace {
 
-ModelSpec make_spec(const std::string& name, TensorShape input = {3, 32, 32}, double width = 1.0,
-                    int64_t classes = 10) {
-  ModelSpec s;
-  s.name = name;
-  s.in_channels = input.c;
-  s.height = input.h;
-  s.width_px = input.w;
-  s.width = width;
-  s.num_classes = classes;
-  return s;
-}
+using testing::make_spec;
 
 Graph build(const std::string& name, TensorShape input = {3, 32, 32}, double width = 1.0, int64_t classes = 10) {
   return build_model(make_spec(name, input, width, classes));

@@ -1,5 +1,6 @@
 // Registry, ModelSpec::from_yaml, error messages and the structural contract of every zoo model.
 #include "core/models/zoo.h"
+#include "tests/models/model_test_util.h"
 
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
@@ -21,17 +22,7 @@ namespace {
 const std::vector<std::string> kBuiltins = {"mobilenetv2", "resnet12", "resnet18", "resnet20",
                                             "resnet56",    "vgg11",    "vgg11_dtmm", "vgg16"};
 
-ModelSpec make_spec(const std::string& name, TensorShape input = {3, 32, 32}, double width = 1.0,
-                    int64_t classes = 10) {
-  ModelSpec s;
-  s.name = name;
-  s.in_channels = input.c;
-  s.height = input.h;
-  s.width_px = input.w;
-  s.width = width;
-  s.num_classes = classes;
-  return s;
-}
+using testing::make_spec;
 
 bool valid_name(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
