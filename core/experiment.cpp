@@ -1,5 +1,7 @@
 #include "core/experiment.h"
 
+#include <filesystem>
+
 #include "core/config_node.h"
 
 #include <map>
@@ -30,6 +32,14 @@ ExperimentConfig ExperimentConfig::load(const std::string& path, const std::vect
   c.data = DataOptions::from_yaml(data);
   ConfigNode model = root.child("model");
   c.model = ModelSpec::from_yaml(model, TensorShape{0, 0, 0}, 0);
+  c.init_from = model.get_string("init_from", "");
+  if (!c.init_from.empty()) {
+    // A run directory stands for its final model.
+    if (std::filesystem::is_directory(c.init_from)) c.init_from += "/model.pt";
+    if (!std::filesystem::is_regular_file(c.init_from))
+      throw model.error("init_from", str_cat("expected a model file (model.pt) or a run directory holding one; ",
+                                             "no such file: ", c.init_from));
+  }
   ConfigNode train = root.child("train");
   c.train = TrainOptions::from_yaml(train);
   for (const std::string section : {"prune", "export"}) {

@@ -27,6 +27,7 @@ struct ExperimentConfig {
   std::string output_dir = "runs";
   DataOptions data;
   ModelSpec model;              // input shape and class count are filled from the data set
+  std::string init_from;        // model.init_from: start from these weights (a model.pt; "" = fresh init)
   TrainOptions train;
   YAML::Node prune;             // pruner section (validated by the pruner registry); may be null
   YAML::Node export_section;    // exporter section; may be null

@@ -12,6 +12,7 @@
 #include "core/logging.h"
 #include "core/models/zoo.h"
 #include "core/resources/resource_model.h"
+#include "core/run_extension.h"
 #include "core/train/checkpoint.h"
 #include "datasets/dataset.h"
 #include "datasets/registry.h"
@@ -64,6 +65,15 @@ RunResult run_experiment(const ExperimentConfig& config, const RunOptions& optio
   Graph graph = build_model(spec);
   torch::manual_seed(config.seed);
   GraphModule model(graph);
+  if (!config.init_from.empty()) {
+    // Start from trained weights (e.g. prune a dense run). The architecture must be the same.
+    GraphModule loaded = load_model(config.init_from);
+    TP_CHECK_T(ConfigError, loaded->graph().to_yaml() == graph.to_yaml(), config.source,
+               ": model.init_from: ", config.init_from, " holds a different architecture than the model section (",
+               loaded->graph().param_count(), " vs ", graph.param_count(), " parameters)");
+    model = loaded;
+    log->info("init_from={}", config.init_from);
+  }
 
   out.run_dir = choose_run_dir(config, options);
   fs::create_directories(out.run_dir);
@@ -79,10 +89,15 @@ RunResult run_experiment(const ExperimentConfig& config, const RunOptions& optio
   env.seed = config.seed;
   env.show_progress = options.show_progress;
   Trainer trainer(model, data, config.train, env);
+  auto extensions = make_run_extensions(config);
+  for (auto& ext : extensions) ext->before_training(trainer);
   out.train = trainer.fit();
   GraphModule final_model = trainer.model();
 
   if (out.train.interrupted) return out;
+  // Extensions (pruning: compaction + report) may replace the model that model.pt stores.
+  Json extra = Json::object();
+  for (auto& ext : extensions) final_model = ext->after_training(final_model, out.train, extra, out.run_dir);
   save_model(out.run_dir + "/model.pt", final_model);
   write_file_atomic(out.run_dir + "/graph.yaml", final_model->graph().to_yaml());
 
@@ -110,6 +125,7 @@ RunResult run_experiment(const ExperimentConfig& config, const RunOptions& optio
                                   : 0.0;
   s["threads"] = threads;
   s["resumed"] = out.train.resumed;
+  for (const auto& kv : extra.items()) s[kv.first] = kv.second;
   write_file_atomic(out.run_dir + "/summary.json", s.dump(2) + "\n");
   out.summary = s;
   log->info("done test_accuracy={:.4f} params={} macs={} wall_seconds={:.1f} img_per_s={:.0f} summary={}/summary.json",

@@ -13,6 +13,7 @@
 #include "core/experiment.h"
 #include "core/logging.h"
 #include "export/export_options.h"
+#include "pruners/registry.h"
 
 namespace {
 
@@ -39,6 +40,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   // Sections of experiment files owned by layers above core/ (explicit registration).
   register_section_validator("export", [](ConfigNode& n) { ExportOptions::from_yaml(n); });
+  register_builtin_pruners();
+  install_pruning();
   // Global options may appear anywhere; take them out before dispatching.
   std::vector<std::string> rest;
   for (size_t i = 0; i < args.size(); ++i) {

@@ -6,7 +6,7 @@
 // around epochs: on_train_begin, on_epoch_begin, ..., on_epoch_end, on_train_end.
 // A callback may add fields to the current metrics record (`ctx.record`), ask the trainer to stop
 // (`ctx.stop_requested`), or replace the model (`ctx.replace_model`, e.g. after compaction),
-// which rebuilds the optimizer. Its state goes into every checkpoint via save_state/load_state.
+// which rebuilds the optimizer, or rewind the loop to an earlier step (`ctx.restart_at`). Its state goes into every checkpoint via save_state/load_state.
 //
 // Example:
 //   class PrintLoss : public Callback {
@@ -67,6 +67,12 @@ struct TrainContext {
   // Replaces the model (e.g. with its compacted version) and rebuilds the optimizer with fresh
   // state. Set by the trainer.
   std::function<void(GraphModule)> replace_model;
+  // Rewinds the loop to optimizer step `step` (in [0, total_steps)) once the current step's hooks
+  // have returned (lottery-ticket rewinding): the optimizer is rebuilt with fresh state, the
+  // learning-rate schedule and the data order continue from `step` (epoch = step /
+  // steps_per_epoch), and the interrupted epoch gets no epoch-end hooks. Weights, masks and
+  // counters are the caller's business. Callable from on_after_optimizer_step. Set by the trainer.
+  std::function<void(int64_t step)> restart_at;
 };
 
 class Callback {

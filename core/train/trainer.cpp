@@ -50,6 +50,11 @@ Trainer::Trainer(GraphModule model, DataSplits data, TrainOptions options, Train
     ctx_.model = model_;
     rebuild_optimizer();
   };
+  ctx_.restart_at = [this](int64_t step) {
+    TP_CHECK(step >= 0 && (ctx_.total_steps == 0 || step < ctx_.total_steps), "restart_at(", step,
+             "): expected a step in [0, ", ctx_.total_steps, ")");
+    pending_restart_ = step;
+  };
 }
 
 Trainer::~Trainer() = default;
@@ -123,6 +128,7 @@ TrainResult Trainer::fit() {
   for (int64_t epoch = start_epoch; !stop; ++epoch) {
     ctx_.epoch = epoch;
     ctx_.step_in_epoch = epoch == start_epoch ? skip_batches : 0;
+    bool restarted = false;
     loader.start_epoch(epoch, ctx_.step_in_epoch);
     each(callbacks_, [&](Callback& cb) { cb.on_epoch_begin(ctx_); });
     double epoch_loss = 0.0, epoch_correct = 0.0, epoch_count = 0.0;
@@ -217,8 +223,28 @@ TrainResult Trainer::fit() {
         stop = true;
         break;
       }
+      if (pending_restart_ >= 0) {
+        restarted = true;
+        break;
+      }
     }
     if (result.interrupted) break;
+    if (restarted) {
+      // Continue at the requested step: same data order and learning rate as a run at that step.
+      const int64_t to = pending_restart_;
+      pending_restart_ = -1;
+      progress.finish();
+      log->info("restart at step={} (from step={})", to, ctx_.step);
+      ctx_.step = to;
+      rebuild_optimizer();
+      start_epoch = to / steps_per_epoch;
+      skip_batches = to % steps_per_epoch;
+      epoch = start_epoch - 1;  // the loop's ++epoch lands on start_epoch
+      window_loss = window_correct = window_count = 0.0;
+      window_start = Clock::now();
+      write_checkpoint(start_epoch, skip_batches);
+      continue;
+    }
 
     // --- epoch end --------------------------------------------------------------------------------
     const bool epoch_complete = ctx_.step_in_epoch >= steps_per_epoch;

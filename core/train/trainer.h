@@ -79,6 +79,7 @@ class Trainer {
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::vector<std::shared_ptr<Callback>> callbacks_;
   TrainContext ctx_;
+  int64_t pending_restart_ = -1;  // step requested through ctx_.restart_at
 };
 
 }  // namespace tinyprune

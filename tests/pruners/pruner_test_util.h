@@ -1,0 +1,54 @@
+// Shared by the pruner tests: a tiny synthetic data set, small zoo models and a one-call
+// "train with this pruner" helper.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+
+#include "core/graph_module.h"
+#include "core/models/zoo.h"
+#include "core/train/trainer.h"
+#include "datasets/data_options.h"
+#include "datasets/registry.h"
+#include "pruners/registry.h"
+#include "tests/models/model_test_util.h"
+
+namespace tinyprune::testing {
+
+inline DataSplits tiny_data(int64_t train = 256, int64_t test = 96, double val_fraction = 0.25) {
+  DataOptions o;
+  o.name = "synthetic";
+  o.synthetic_train = train;
+  o.synthetic_test = test;
+  o.synthetic_classes = 4;
+  o.synthetic_channels = 1;
+  o.synthetic_size = 12;
+  o.val_fraction = val_fraction;
+  return DatasetRegistry::global().create(o, /*seed=*/5);
+}
+
+inline GraphModule tiny_model(const std::string& name, const DataSplits& data, double width = 0.25) {
+  torch::manual_seed(0);
+  return GraphModule(build_model(make_spec(name, data.train->sample_shape(), width, data.train->num_classes())));
+}
+
+inline TrainOptions tiny_train(int64_t epochs = 2) {
+  TrainOptions o;
+  o.epochs = epochs;
+  o.batch_size = 32;
+  o.workers = 0;
+  o.optimizer.lr = 0.05;
+  o.optimizer.momentum = 0.9;
+  o.optimizer.weight_decay = 5e-4;
+  return o;
+}
+
+// A pruner built from a `prune` section written as YAML text.
+inline std::unique_ptr<Pruner> make_pruner(const std::string& yaml) {
+  register_builtin_pruners();
+  return PrunerRegistry::global().create(YAML::Load(yaml), "<test>");
+}
+
+}  // namespace tinyprune::testing
