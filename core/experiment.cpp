@@ -19,6 +19,15 @@ void register_section_validator(const std::string& section, SectionValidator val
 }
 
 ExperimentConfig ExperimentConfig::load(const std::string& path, const std::vector<std::string>& overrides) {
+  return load_impl(path, overrides, /*validate_prune=*/true);
+}
+
+ExperimentConfig ExperimentConfig::load_run(const std::string& path) {
+  return load_impl(path, {}, /*validate_prune=*/false);
+}
+
+ExperimentConfig ExperimentConfig::load_impl(const std::string& path, const std::vector<std::string>& overrides,
+                                             bool validate_prune) {
   ConfigNode root = ConfigNode::load_file(path, overrides);
   ExperimentConfig c;
   c.source = path;
@@ -47,6 +56,10 @@ ExperimentConfig ExperimentConfig::load(const std::string& path, const std::vect
     const auto it = validators().find(section);
     if (!present) {
       root.declare({section});
+      continue;
+    }
+    if (section == "prune" && !validate_prune) {
+      root.raw(section);  // kept as written, subtree and all
       continue;
     }
     if (it == validators().end())

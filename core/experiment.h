@@ -35,6 +35,14 @@ struct ExperimentConfig {
 
   // Throws ConfigError (exit status 2) for any problem in the file or the overrides.
   static ExperimentConfig load(const std::string& path, const std::vector<std::string>& overrides = {});
+  // The config.yaml of an existing run directory (export, eval): as load(), except that the
+  // `prune` section is kept unvalidated. It was checked when the run started, and the method may
+  // be a user's pruner that this program has not registered.
+  static ExperimentConfig load_run(const std::string& path);
+
+ private:
+  static ExperimentConfig load_impl(const std::string& path, const std::vector<std::string>& overrides,
+                                    bool validate_prune);
 };
 
 // Validators of the sections owned by higher layers ("prune" by the pruner registry, "export" by

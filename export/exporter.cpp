@@ -225,7 +225,7 @@ ExportResult export_run(const std::string& run_dir, const ExportOptions& options
   for (const char* f : {"model.pt", "config.yaml"})
     TP_CHECK_T(ExportError, fs::exists(dir / f), "run directory \"", run_dir, "\" has no ", f,
                " (export needs a finished run)");
-  const ExperimentConfig config = ExperimentConfig::load((dir / "config.yaml").string());
+  const ExperimentConfig config = ExperimentConfig::load_run((dir / "config.yaml").string());
   const int64_t threads =
       config.threads > 0 ? config.threads : static_cast<int64_t>(std::max(1u, std::thread::hardware_concurrency()));
   torch::set_num_threads(static_cast<int>(threads));

@@ -67,7 +67,7 @@ int eval_command(const std::vector<std::string>& argv) {
   uint64_t seed = 0;
   int64_t threads = 0;
   if (config_path) {
-    const ExperimentConfig config = ExperimentConfig::load(*config_path);
+    const ExperimentConfig config = ExperimentConfig::load_run(*config_path);
     data_options = config.data;
     seed = config.seed;
     threads = config.threads;

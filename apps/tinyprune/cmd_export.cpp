@@ -63,7 +63,7 @@ int export_command(const std::vector<std::string>& argv) {
   if (args.flag("header") && args.flag("no-header")) throw UsageError{"--header and --no-header exclude each other"};
   ExportOptions o;
   const std::string config = run_dir + "/config.yaml";
-  if (std::filesystem::exists(config)) o = export_options_from_config(ExperimentConfig::load(config));
+  if (std::filesystem::exists(config)) o = export_options_from_config(ExperimentConfig::load_run(config));
   // Paths on the command line are relative to the working directory (YAML ones to the run).
   if (auto v = args.value("out")) o.out = v->empty() ? *v : std::filesystem::absolute(*v).string();
   if (auto v = args.value("header")) {

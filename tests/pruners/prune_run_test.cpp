@@ -133,5 +133,14 @@ TEST(PruneRunTest, BadSectionsFailAtLoadWithTheLocation) {
   EXPECT_THROW(config(dir, "model: {name: resnet20, width: 0.5, init_from: /nonexistent/run}\n"), ConfigError);
 }
 
+TEST(PruneRunTest, RunConfigsOfUnregisteredPrunersStillLoadForExport) {
+  // A run made by a user's pruner: `tinyprune export/eval` do not know the method, and need not.
+  const std::string dir = testing::make_temp_dir("prune_foreign");
+  EXPECT_THROW(config(dir, "model: {name: resnet20}\nprune: {method: someone_elses, knob: 3}\n"), ConfigError);
+  const ExperimentConfig c = ExperimentConfig::load_run(dir + "/exp.yaml");
+  EXPECT_EQ(c.prune["method"].as<std::string>(), "someone_elses");
+  EXPECT_EQ(c.model.name, "resnet20");
+}
+
 }  // namespace
 }  // namespace tinyprune
