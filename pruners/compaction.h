@@ -11,7 +11,11 @@
 // Node ids, names and kinds are unchanged; only channel counts shrink, so checkpoints, masks and
 // the exporter keep addressing nodes by name. Weight and filterlet masks are sliced alongside.
 // Exact because masks act after BN and every activation maps 0 to 0 (pruners/mask_set.h):
-// compacted and masked models agree to float rounding (tests: max |diff| <= 1e-5).
+// compacted and masked models agree to float rounding (tests: max |diff| <= 1e-5). The copied
+// weights are multiplied by their weight / filterlet masks (so the result is right even if
+// MaskSet::apply has not run); output masks the model carries besides the MaskSet are dropped.
+// The result has the input's dtype and device; building it does not advance LibTorch's global
+// RNG (a seeded run continues identically). An unmasked MaskSet gives an exact copy.
 //
 // Usage:
 //   CompactionResult c = compact(model, masks);

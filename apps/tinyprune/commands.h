@@ -23,6 +23,7 @@ int run_command(const std::vector<std::string>& args);
 int analyze_command(const std::vector<std::string>& args);
 int export_command(const std::vector<std::string>& args);
 int eval_command(const std::vector<std::string>& args);
+int portfolio_command(const std::vector<std::string>& args);
 
 const std::vector<Command>& commands();
 

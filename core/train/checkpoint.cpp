@@ -114,8 +114,8 @@ void save_model(const std::string& path, GraphModule& model) {
   write_file_atomic_with(path, [&](const std::string& tmp) { ar.save_to(tmp); });
 }
 
-GraphModule load_model(const std::string& path) {
-  auto ar = open_archive(path);
+namespace {
+GraphModule model_from_archive(torch::serialize::InputArchive& ar, const std::string& path) {
   GraphModule model(read_graph(ar, path));
   try {
     torch::serialize::InputArchive model_ar;
@@ -125,6 +125,36 @@ GraphModule load_model(const std::string& path) {
     throw Error(str_cat(path, ": model weights do not match the stored graph: ", e.what_without_backtrace()));
   }
   return model;
+}
+}  // namespace
+
+GraphModule load_model(const std::string& path) {
+  auto ar = open_archive(path);
+  return model_from_archive(ar, path);
+}
+
+std::string save_model_bytes(GraphModule& model) {
+  torch::serialize::OutputArchive ar, model_ar;
+  write_graph(ar, model->graph());
+  model->save(model_ar);
+  ar.write("model", model_ar);
+  std::string bytes;
+  ar.save_to([&bytes](const void* data, size_t size) {
+    bytes.append(static_cast<const char*>(data), size);
+    return size;
+  });
+  return bytes;
+}
+
+GraphModule load_model_bytes(std::string bytes, const std::string& where) {
+  torch::serialize::InputArchive ar;
+  try {
+    ar.load_from(bytes.data(), bytes.size());
+  } catch (const c10::Error& e) {
+    throw Error(str_cat(where, ": not a readable TinyPrune model: ", e.what_without_backtrace()));
+  }
+  std::string().swap(bytes);  // the archive owns copies of every record now
+  return model_from_archive(ar, where);
 }
 
 }  // namespace tinyprune

@@ -35,5 +35,10 @@ CheckpointMeta load_checkpoint(const std::string& path, GraphModule& model, torc
 // Model-only files (run_dir/model.pt): graph + parameters + buffers.
 void save_model(const std::string& path, GraphModule& model);
 GraphModule load_model(const std::string& path);
+// The same bytes in memory (model portfolios keep them DEFLATE-compressed, export/portfolio.h).
+// load_model_bytes releases `bytes` once parsed, before the model is built (lower peak memory);
+// `where` names the source in error messages (e.g. "run/portfolio.tpf: variant 3").
+std::string save_model_bytes(GraphModule& model);
+GraphModule load_model_bytes(std::string bytes, const std::string& where);
 
 }  // namespace tinyprune
