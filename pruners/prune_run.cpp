@@ -11,7 +11,9 @@
 #include "core/train/evaluate.h"
 #include "core/train/trainer.h"
 #include "datasets/dataset.h"
+#include "export/portfolio.h"
 #include "pruners/compaction.h"
+#include "pruners/imp_pruner.h"
 #include "pruners/registry.h"
 
 namespace tinyprune {
@@ -71,7 +73,7 @@ class PruneRunExtension : public RunExtension {
   }
 
   GraphModule after_training(GraphModule model, const TrainResult& result, Json& summary,
-                             const std::string& /*run_dir*/) override {
+                             const std::string& run_dir) override {
     auto log = get_logger("prune");
     if (!pruner_->started()) {
       log->warn("pruner {} never ran (no training steps); the model is unpruned", pruner_->method());
@@ -96,6 +98,7 @@ class PruneRunExtension : public RunExtension {
     p["resources_after"] = resources_json(res);
     const Json own = pruner_->summary();  // a named copy: items() refers into it
     for (const auto& kv : own.items()) p[kv.first] = kv.second;
+    write_imp_portfolio(run_dir, p);
     summary["prune"] = p;
     log->info("pruned model ({}):\n{}", pruner_->method(), layer_table(before_graph_, out));
     log->info("prune method={} accuracy_before={} accuracy_after={:.4f} params {} -> {} macs {} -> {} "
@@ -110,6 +113,27 @@ class PruneRunExtension : public RunExtension {
   }
 
  private:
+  // IMP keeps every level's (converted) model; the run writes them as one portfolio file.
+  void write_imp_portfolio(const std::string& run_dir, Json& p) {
+    const auto* imp = dynamic_cast<const ImpPruner*>(pruner_.get());
+    if (!imp || !imp->options().portfolio || imp->variants().empty() || run_dir.empty()) return;
+    PortfolioWriter writer;
+    for (const ImpVariant& v : imp->variants()) {
+      VariantInfo info;
+      info.name = "level_" + std::to_string(v.level);
+      info.level = v.level;
+      if (const Json* a = v.meta.find("test_accuracy"); a && a->type() != Json::Type::kNull) info.accuracy = a->as_double();
+      if (const Json* l = v.meta.find("latency_ms"); l && l->type() != Json::Type::kNull) info.latency_ms = l->as_double();
+      GraphModule m = v.model;
+      writer.add(m, info);
+    }
+    const std::string path = run_dir + "/" + kPortfolioFileName;
+    writer.write(path);
+    p["portfolio"] = path;
+    p["portfolio_variants"] = static_cast<int64_t>(writer.size());
+    get_logger("prune")->info("portfolio path={} variants={}", path, writer.size());
+  }
+
   int64_t eval_batch_size_;
   int64_t workers_;
   std::shared_ptr<Pruner> pruner_;

@@ -11,6 +11,9 @@
 #include "apps/tinyprune/args.h"
 #include "apps/tinyprune/commands.h"
 #include "core/error.h"
+#include "core/experiment.h"
+#include "datasets/registry.h"
+#include "export/exporter.h"
 #include "export/portfolio.h"
 
 namespace tinyprune::cli {
@@ -72,10 +75,31 @@ void print_table(const Portfolio& p) {
               static_cast<long long>(packed), packed / 1024.0, static_cast<long long>(unpacked), unpacked / 1024.0);
 }
 
+// Exports the active variant to .fwcs (+ .h), calibrated on the training split of the run the
+// portfolio belongs to (its config.yaml sits next to the portfolio file).
+Json export_variant(GraphModule& model, const std::string& portfolio, const std::string& dest, bool print) {
+  const std::filesystem::path cfg = std::filesystem::path(portfolio).parent_path() / "config.yaml";
+  if (!std::filesystem::exists(cfg))
+    throw UsageError{"--export: no config.yaml next to " + portfolio + " (export needs the run's data for calibration)"};
+  const ExperimentConfig config = ExperimentConfig::load_run(cfg.string());
+  ExportOptions o = export_options_from_config(config);
+  o.out = std::filesystem::absolute(dest).string();
+  o.header_file = std::filesystem::path(o.out).replace_extension(".h").string();
+  const DataSplits data = DatasetRegistry::global().create(config.data, config.seed);
+  const ExportResult r = export_model(model, *data.train, o, data.test.get());
+  if (print)
+    std::printf("exported: %s (%lld flash bytes, arena %lld bytes, %lld MACs executed), header %s\n", r.blob_path.c_str(),
+                static_cast<long long>(r.flash_bytes), static_cast<long long>(r.arena_bytes),
+                static_cast<long long>(r.executed_macs), r.header_path.c_str());
+  return r.to_json();
+}
+
 }  // namespace
 
 int portfolio_command(const std::vector<std::string>& argv) {
-  Args args(argv, {{"list", false}, {"switch", true}, {"json", false}});
+  Args args(argv, {{"list", false}, {"switch", true}, {"json", false}, {"export", true}});
+  if (args.value("export") && !args.value("switch"))
+    throw UsageError{"--export FILE.fwcs needs --switch N (the variant to export)"};
   if (args.positional().size() != 1) throw UsageError{"expected exactly one FILE.tpf or RUN_DIR"};
   const std::string path = portfolio_path(args.positional()[0]);
 
@@ -116,6 +140,7 @@ int portfolio_command(const std::vector<std::string>& argv) {
     j["uncompressed_bytes"] = v.uncompressed_bytes;
     j["rss_bytes"] = rss_bytes("VmRSS:");
     j["peak_rss_bytes"] = rss_bytes("VmHWM:");
+    if (auto dest = args.value("export")) j["export"] = export_variant(model, path, *dest, !args.flag("json"));
     out["switch"] = j;
     if (!args.flag("json")) {
       if (do_list) std::printf("\n");

@@ -61,7 +61,7 @@ const std::vector<Command>& commands() {
        "  --json            one JSON object\n",
        eval_command},
       {"portfolio", "list the variants of a model portfolio (.tpf) or switch to one",
-       "Usage: tinyprune portfolio FILE.tpf|RUN_DIR [--list] [--switch N] [--json]\n\n"
+       "Usage: tinyprune portfolio FILE.tpf|RUN_DIR [--list] [--switch N [--export OUT.fwcs]] [--json]\n\n"
        "A portfolio holds several variants of one model (e.g. the structurally converted IMP\n"
        "levels), each DEFLATE-compressed; RUN_DIR means RUN_DIR/portfolio.tpf. Without options (or\n"
        "with --list) prints one row per variant: level, sparsity, accuracy, params, MACs, peak\n"
@@ -69,6 +69,8 @@ const std::vector<Command>& commands() {
        "  --list       the variant table (default when --switch is not given)\n"
        "  --switch N   inflate and load variant N (0-based), run one forward pass on a zero input and\n"
        "               print the switch time (inflate + load), the forward time and the memory\n"
+       "  --export OUT.fwcs  with --switch: export that variant to int8 .fwcs (+ OUT.h), calibrated\n"
+       "               on the training split of the run whose config.yaml sits next to the portfolio\n"
        "  --json       one JSON object instead of the table\n",
        portfolio_command},
   };

@@ -140,6 +140,21 @@ typedef struct {
   uint8_t pos_bits;      /**< FWCS: 4, 8, 16 or 32 */
 } tpr_weight_stats;
 
+/**
+ * @brief What a weight record would store, without building it: the storage kind the builder picks
+ *        and its byte counts, exactly as tpr_builder_add_conv2d / _depthwise_conv2d /
+ *        _fully_connected record them (add_weights calls this). Pruners use it to predict flash.
+ * @param layout   TPR_LAYOUT_OHWI (conv, FC: kh = kw = 1, cin = in_features) or TPR_LAYOUT_1HWO
+ *                 (depthwise: cin = 1)
+ * @param nkept    kept filterlets, 0..cout*kh*kw (ignored for 1HWO; pass cout*kh*kw)
+ * @param storage  TPR_STORAGE_AUTO picks FWCS iff values + row_ptr + positions < dense bytes
+ *                 (1HWO is always dense)
+ * @param[out] stats every field as tpr_builder_add_* would report it
+ * @return TPR_OK; TPR_ERR_ARG for non-positive dims, nkept > cout*kh*kw or sizes past the format.
+ */
+tpr_status tpr_builder_weight_stats(int layout, int32_t cout, int32_t kh, int32_t kw, int32_t cin,
+                                    uint32_t nkept, tpr_storage storage, tpr_weight_stats* stats);
+
 /** @brief Start an empty builder. @param realloc_fn NULL = C realloc/free. @return TPR_OK. */
 tpr_status tpr_builder_init(tpr_builder* b, tpr_realloc_fn realloc_fn, void* ctx);
 /** @brief Release all memory (the builder may be re-initialised). */

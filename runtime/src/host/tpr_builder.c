@@ -157,6 +157,34 @@ static void put_index(uint8_t* a, uint32_t bits, uint32_t i, uint32_t v) {
   else wr_u32(a + 4u * (size_t)i, v);
 }
 
+tpr_status tpr_builder_weight_stats(int layout, int32_t cout, int32_t kh, int32_t kw, int32_t cin,
+                                    uint32_t nkept, tpr_storage storage, tpr_weight_stats* stats) {
+  if (!stats || cout < 1 || kh < 1 || kw < 1 || cin < 1 || kh > 65535 || kw > 65535 ||
+      (layout != TPR_LAYOUT_OHWI && layout != TPR_LAYOUT_1HWO))
+    return TPR_ERR_ARG;
+  const uint64_t taps = (uint64_t)kh * (uint64_t)kw;
+  const uint64_t dense_bytes = (uint64_t)cout * taps * (uint64_t)cin;
+  if (dense_bytes > 0x7FFFFFFFu) return TPR_ERR_ARG;
+  if (layout == TPR_LAYOUT_1HWO) nkept = (uint32_t)((uint64_t)cout * taps);
+  if ((uint64_t)nkept > (uint64_t)cout * taps) return TPR_ERR_ARG;
+  const uint32_t rpb = nkept <= 0xFFu ? 1u : (nkept <= 0xFFFFu ? 2u : 4u);
+  const uint32_t pbits = taps <= 16u ? 4u : (taps <= 256u ? 8u : (taps <= 65536u ? 16u : 32u));
+  const uint64_t pos_bytes = ((uint64_t)nkept * pbits + 7u) / 8u;
+  const uint64_t index_bytes = ((uint64_t)cout + 1) * rpb + pos_bytes;
+  const uint64_t fwcs_bytes = (uint64_t)nkept * cin + index_bytes;
+  const int fwcs = layout == TPR_LAYOUT_OHWI &&
+                   (storage == TPR_STORAGE_FWCS || (storage == TPR_STORAGE_AUTO && fwcs_bytes < dense_bytes));
+  stats->kind = fwcs ? TPR_WEIGHTS_FWCS : TPR_WEIGHTS_DENSE;
+  stats->nkept = fwcs ? nkept : (uint32_t)((uint64_t)cout * taps);
+  stats->values_bytes = fwcs ? nkept * (uint32_t)cin : (uint32_t)dense_bytes;
+  stats->index_bytes = fwcs ? (uint32_t)index_bytes : 0u;
+  stats->quant_bytes = 9u * (uint32_t)cout;
+  stats->dense_bytes = (uint32_t)dense_bytes;
+  stats->row_ptr_bytes = fwcs ? (uint8_t)rpb : 0;
+  stats->pos_bits = fwcs ? (uint8_t)pbits : 0;
+  return TPR_OK;
+}
+
 /* Adds a weight record; returns its index via *wi. */
 static tpr_status add_weights(tpr_builder* b, int layout, int32_t cout, int32_t kh, int32_t kw,
                               int32_t cin, const int8_t* weights, const uint8_t* keep,
@@ -174,13 +202,12 @@ static tpr_status add_weights(tpr_builder* b, int layout, int32_t cout, int32_t 
   const uint64_t dense_bytes = (uint64_t)cout * taps * (uint64_t)cin;
   uint32_t nkept = 0;
   for (uint64_t f = 0; f < (uint64_t)cout * taps; ++f) nkept += (!keep || keep[f]) ? 1u : 0u;
-  const uint32_t rpb = nkept <= 0xFFu ? 1u : (nkept <= 0xFFFFu ? 2u : 4u);
-  const uint32_t pbits = taps <= 16u ? 4u : (taps <= 256u ? 8u : (taps <= 65536u ? 16u : 32u));
+  tpr_weight_stats plan;
+  const tpr_status pst = tpr_builder_weight_stats(layout, cout, kh, kw, cin, nkept, storage, &plan);
+  if (pst != TPR_OK) return pst;
+  const uint32_t rpb = plan.row_ptr_bytes, pbits = plan.pos_bits;
   const uint64_t pos_bytes = ((uint64_t)nkept * pbits + 7u) / 8u;
-  const uint64_t fwcs_bytes = (uint64_t)nkept * cin + ((uint64_t)cout + 1) * rpb + pos_bytes;
-  int fwcs = layout == TPR_LAYOUT_OHWI &&
-             (storage == TPR_STORAGE_FWCS || (storage == TPR_STORAGE_AUTO && fwcs_bytes < dense_bytes));
-  if (dense_bytes > 0x7FFFFFFFu) return TPR_ERR_ARG;
+  const int fwcs = plan.kind == TPR_WEIGHTS_FWCS;
   wr_u8(w + TPR_FMT_W_LAYOUT, (uint32_t)layout);
   wr_u32(w + TPR_FMT_W_COUT, (uint32_t)cout);
   wr_u16(w + TPR_FMT_W_KH, (uint32_t)kh);
@@ -234,16 +261,8 @@ static tpr_status add_weights(tpr_builder* b, int layout, int32_t cout, int32_t 
   wr_u32(w + TPR_FMT_W_POS_OFF, po);
   tpr_status st = write_quant(b, w, cout, bias, mult, shift);
   if (st != TPR_OK) return st;
-  if (stats) {
-    stats->kind = fwcs ? TPR_WEIGHTS_FWCS : TPR_WEIGHTS_DENSE;
-    stats->nkept = fwcs ? nkept : (uint32_t)((uint64_t)cout * taps);
-    stats->values_bytes = values_bytes;
-    stats->index_bytes = index_bytes;
-    stats->quant_bytes = 9u * (uint32_t)cout;
-    stats->dense_bytes = (uint32_t)dense_bytes;
-    stats->row_ptr_bytes = fwcs ? (uint8_t)rpb : 0;
-    stats->pos_bits = fwcs ? (uint8_t)pbits : 0;
-  }
+  (void)index_bytes; /* == plan.index_bytes */
+  if (stats) *stats = plan;
   *wi = b->num_weights++;
   return TPR_OK;
 }

@@ -1,0 +1,78 @@
+#include "schedulers/kernel_cost_model.h"
+
+#include "core/error.h"
+
+namespace tinyprune {
+namespace {
+
+double chunks(int64_t n, int64_t lanes) { return static_cast<double>((n + lanes - 1) / lanes); }
+
+}  // namespace
+
+double KernelCostModel::conv(int64_t out_pixels, int64_t cout, int64_t cin, int64_t kh, int64_t kw, bool fwcs,
+                             int64_t kept) const {
+  const int64_t k = kh * kw;
+  const double p = static_cast<double>(out_pixels);
+  // The 1x1 fast path reads the input in place; every other shape builds im2col rows.
+  const double im2col = k > 1 ? p * static_cast<double>(k) * (im2col_tap + im2col_chunk * chunks(cin, lanes)) : 0.0;
+  if (!fwcs) return im2col + p * static_cast<double>(cout) * (dense_out + dense_chunk * chunks(k * cin, lanes));
+  return im2col + p * (static_cast<double>(cout) * fwcs_out +
+                       static_cast<double>(kept) * (fwcs_filterlet + fwcs_chunk * chunks(cin, lanes)));
+}
+
+double KernelCostModel::fully_connected(int64_t in_features, int64_t out_features) const {
+  return static_cast<double>(out_features) * (dense_out + dense_chunk * chunks(in_features, lanes));
+}
+
+double KernelCostModel::depthwise(int64_t out_pixels, int64_t channels, int64_t kh, int64_t kw) const {
+  return static_cast<double>(out_pixels * channels) *
+         (depthwise_out + static_cast<double>(kh * kw) * depthwise_tap / static_cast<double>(lanes));
+}
+
+double KernelCostModel::elementwise_bytes(int64_t bytes) const { return elementwise * static_cast<double>(bytes); }
+
+// Coefficients: least-squares fit of the form in the header to bench/kernels' exact instruction
+// counts (runtime commit e1f2476 kernels), with im2col_tap fixed by hand (not identifiable).
+KernelCostModel KernelCostModel::m55_mve() {
+  KernelCostModel m;
+  m.name = "m55_mve";
+  m.lanes = 16;
+  m.im2col_tap = 4.0;
+  m.im2col_chunk = 3.6979;
+  m.dense_out = 9.3095;
+  m.dense_chunk = 2.5567;
+  m.fwcs_out = 9.7772;
+  m.fwcs_filterlet = 0.4178;
+  m.fwcs_chunk = 2.3538;
+  m.depthwise_out = 2.0;  // [assumed]
+  m.depthwise_tap = 4.0;  // [assumed]
+  m.elementwise = 0.5;    // [assumed]
+  return m;
+}
+
+KernelCostModel KernelCostModel::m4_dsp() {
+  KernelCostModel m;
+  m.name = "m4_dsp";
+  m.lanes = 4;
+  m.im2col_tap = 10.0;
+  m.im2col_chunk = 8.514;
+  m.dense_out = 42.9333;
+  m.dense_chunk = 4.2459;
+  m.fwcs_out = 50.4208;
+  m.fwcs_filterlet = 2.4928;
+  m.fwcs_chunk = 4.2559;
+  m.depthwise_out = 15.0;  // [assumed]
+  m.depthwise_tap = 6.0;   // [assumed]
+  m.elementwise = 3.0;     // [assumed]
+  return m;
+}
+
+std::vector<std::string> KernelCostModel::names() { return {"m4_dsp", "m55_mve"}; }
+
+KernelCostModel KernelCostModel::by_name(const std::string& name) {
+  if (name == "m55_mve") return m55_mve();
+  if (name == "m4_dsp") return m4_dsp();
+  throw Error(str_cat("unknown latency model \"", name, "\"; known: m4_dsp, m55_mve"));
+}
+
+}  // namespace tinyprune
