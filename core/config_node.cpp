@@ -128,8 +128,11 @@ std::string ConfigNode::path(const std::string& key) const { return join_path(pa
 std::string ConfigNode::location(const std::string& key) const {
   const std::string p = path(key);
   if (state_->overridden.count(p)) return "--set " + p;
-  YAML::Node at = node_;
-  if (!key.empty() && node_.IsMap() && node_[key]) at = node_[key];
+  // Never assign one YAML::Node to another that already refers into the document: yaml-cpp
+  // assignment rebinds the *referenced* node, overwriting the map. Choose, then construct.
+  const YAML::Node& doc = node_;
+  const bool has_key = !key.empty() && doc.IsMap() && doc[key];
+  const YAML::Node at = has_key ? doc[key] : doc;
   const auto mark = at.Mark();
   if (mark.line < 0) return state_->file;
   return str_cat(state_->file, ":", mark.line + 1, ":", mark.column + 1);

@@ -63,7 +63,26 @@ torch::Tensor GraphModuleImpl::run_node(int id, const std::vector<torch::Tensor>
   torch::Tensor y;
   switch (node.kind) {
     case OpKind::kConv2d: y = convs_[static_cast<size_t>(id)]->forward(x); break;
-    case OpKind::kBatchNorm: y = bns_[static_cast<size_t>(id)]->forward(x); break;
+    case OpKind::kBatchNorm: {
+      const torch::Tensor& m = masks_[static_cast<size_t>(id)];
+      if (!m.defined()) {
+        y = bns_[static_cast<size_t>(id)]->forward(x);
+        break;
+      }
+      // A masked BN multiplies its affine parameters, not its [N, C, H, W] output:
+      // (x_hat*gamma + beta)*m == x_hat*(gamma*m) + beta*m, with the same gradients for gamma, beta
+      // and m, at a per-channel instead of a per-element cost.
+      auto& bn = bns_[static_cast<size_t>(id)];
+      if (is_training()) bn->num_batches_tracked += 1;
+      return torch::nn::functional::batch_norm(
+          x, bn->running_mean, bn->running_var,
+          torch::nn::functional::BatchNormFuncOptions()
+              .weight(bn->weight * m)
+              .bias(bn->bias * m)
+              .training(is_training())
+              .momentum(node.momentum)
+              .eps(node.eps));
+    }
     case OpKind::kReLU: y = torch::relu(x); break;
     case OpKind::kReLU6: y = torch::hardtanh(x, 0.0, 6.0); break;
     case OpKind::kMaxPool:

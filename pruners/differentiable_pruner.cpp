@@ -39,7 +39,6 @@ std::optional<double> auto_or_number(ConfigNode& node, const std::string& key, d
   return node.get_double(key, 0.0, min, std::numeric_limits<double>::infinity(), min_open);
 }
 
-
 const char* objective_name(DifferentiableOptions::Objective o) {
   switch (o) {
     case DifferentiableOptions::Objective::kTask: return "task";

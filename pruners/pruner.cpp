@@ -85,9 +85,10 @@ void Pruner::save_state(torch::serialize::OutputArchive& archive) const {
 void Pruner::load_state(torch::serialize::InputArchive& archive) {
   // The graph is known only at on_train_begin; keep the masks until then.
   stored_ = MaskSet::read(archive);
-  torch::Tensor t;
-  if (archive.try_read("commits", t)) commits_ = t.item<int64_t>();
-  if (archive.try_read("accuracy_before", t)) accuracy_before_ = t.item<double>();
+  // One fresh tensor per key: reading into a defined tensor keeps that tensor's dtype.
+  torch::Tensor commits, before;
+  if (archive.try_read("commits", commits)) commits_ = commits.item<int64_t>();
+  if (archive.try_read("accuracy_before", before)) accuracy_before_ = before.item<double>();
   load_extra(archive);
 }
 

@@ -103,3 +103,22 @@ TEST(ConfigTest, EditDistanceSuggestions) {
 
 }  // namespace
 }  // namespace tinyprune
+
+namespace tinyprune {
+namespace {
+
+// Regression: locating an existing key once rebound a yaml-cpp node into the document and
+// overwrote the parent map (then "prune.macs: unknown key").
+TEST(ConfigNodeTest, ErrorAtAnExistingKeyLeavesTheDocumentIntact) {
+  ConfigNode root = ConfigNode::from_yaml(YAML::Load("prune: {budget: {macs: 5}, rate: 2}"), "x.yaml");
+  ConfigNode prune = root.child("prune");
+  const ConfigError e = prune.error("budget", "just a message");
+  EXPECT_NE(std::string(e.what()).find("x.yaml:1"), std::string::npos) << e.what();
+  ConfigNode budget = prune.child("budget");
+  EXPECT_EQ(budget.get_int("macs", 0), 5);
+  EXPECT_EQ(prune.get_int("rate", 0), 2);
+  EXPECT_NO_THROW(root.finish());
+}
+
+}  // namespace
+}  // namespace tinyprune
