@@ -14,6 +14,8 @@
 #   MODELS="resnet20" THREADS=2 OUT=runs/bench_differentiable bench/differentiable/run.sh build
 #   ONLY="budgets overhead" ...   (parts: budgets ablation baselines overhead; default all)
 set -euo pipefail
+# The plot needs Debian's python3-matplotlib (a bench-only dependency); install it when missing.
+dpkg -s python3-matplotlib > /dev/null 2>&1 || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-matplotlib; }
 cd "$(dirname "$0")/../.."
 BUILD_DIR=${1:-build}
 BIN="$BUILD_DIR/tinyprune"

@@ -9,6 +9,8 @@
 #   MODELS="vgg16 resnet20" LEVELS=25 FRACTION=0.2 THREADS=1 OUT=bench/imp/out bench/imp/run.sh build-data
 # Switching (portfolio inflate vs reload vs resident) is measured by bench/portfolio/run.sh.
 set -euo pipefail
+# The plot needs Debian's python3-matplotlib (a bench-only dependency); install it when missing.
+dpkg -s python3-matplotlib > /dev/null 2>&1 || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-matplotlib; }
 cd "$(dirname "$0")/../.."
 BUILD_DIR=${1:-build}
 BIN="$BUILD_DIR/tinyprune"

@@ -13,6 +13,8 @@
 # magnitude = element-wise CSR where smaller (u16 index per weight). Output: OUT_DIR/results.csv
 # and OUT_DIR/accuracy_vs_bytes.png (needs Debian's python3-matplotlib; skipped without it).
 set -euo pipefail
+# The plot needs Debian's python3-matplotlib (a bench-only dependency); install it when missing.
+dpkg -s python3-matplotlib > /dev/null 2>&1 || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-matplotlib; }
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-$ROOT/build}
 OUT=${2:-$ROOT/bench/pruning_quality/out}
