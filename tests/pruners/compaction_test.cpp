@@ -7,25 +7,19 @@
 #include "core/models/zoo.h"
 #include "core/resources/resource_model.h"
 #include "tests/models/model_test_util.h"
+#include "tests/pruners/pruner_test_util.h"
 
 namespace tinyprune {
 namespace {
 
 using testing::make_spec;
 
-// BN affine parameters and running statistics away from their defaults, so a channel that
-// compaction mixes up or a BN entry it slices wrongly shows in the output.
+// BN statistics and conv/linear biases away from their defaults, so a channel that compaction
+// mixes up or a BN entry it slices wrongly shows in the output.
 void randomize_batch_norms(GraphModule& model) {
+  testing::randomize_batch_norms(model, /*spread=*/0.5);
   torch::NoGradGuard no_grad;
   const Graph& g = model->graph();
-  for (int id = 0; id < g.size(); ++id) {
-    if (g.node(id).kind != OpKind::kBatchNorm) continue;
-    auto& bn = model->batch_norm(id);
-    bn->weight.uniform_(0.5, 1.5);
-    bn->bias.normal_(0.0, 0.5);
-    bn->running_mean.normal_(0.0, 0.5);
-    bn->running_var.uniform_(0.5, 2.0);
-  }
   for (int id = 0; id < g.size(); ++id) {
     const Node& n = g.node(id);
     if (n.kind == OpKind::kConv2d && n.bias) model->conv(id)->bias.normal_(0.0, 0.2);

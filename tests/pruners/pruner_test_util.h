@@ -45,6 +45,21 @@ inline TrainOptions tiny_train(int64_t epochs = 2) {
   return o;
 }
 
+// BN affine parameters and running statistics away from their defaults (beta and running mean
+// ~ N(0, spread)), so a channel that compaction or conversion mixes up shows in the output.
+inline void randomize_batch_norms(GraphModule& model, double spread) {
+  torch::NoGradGuard no_grad;
+  const Graph& g = model->graph();
+  for (int id = 0; id < g.size(); ++id) {
+    if (g.node(id).kind != OpKind::kBatchNorm) continue;
+    auto& bn = model->batch_norm(id);
+    bn->weight.uniform_(0.5, 1.5);
+    bn->bias.normal_(0.0, spread);
+    bn->running_mean.normal_(0.0, spread);
+    bn->running_var.uniform_(0.5, 2.0);
+  }
+}
+
 // A pruner built from a `prune` section written as YAML text.
 inline std::unique_ptr<Pruner> make_pruner(const std::string& yaml) {
   register_builtin_pruners();

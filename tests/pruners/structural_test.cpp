@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/models/zoo.h"
 #include "tests/models/model_test_util.h"
+#include "tests/pruners/pruner_test_util.h"
 
 namespace tinyprune {
 namespace {
@@ -15,18 +16,7 @@ namespace {
 using testing::make_spec;
 using torch::indexing::Slice;
 
-void randomize_batch_norms(GraphModule& model) {
-  torch::NoGradGuard no_grad;
-  const Graph& g = model->graph();
-  for (int id = 0; id < g.size(); ++id) {
-    if (g.node(id).kind != OpKind::kBatchNorm) continue;
-    auto& bn = model->batch_norm(id);
-    bn->weight.uniform_(0.5, 1.5);
-    bn->bias.normal_(0.0, 0.3);
-    bn->running_mean.normal_(0.0, 0.3);
-    bn->running_var.uniform_(0.5, 2.0);
-  }
-}
+void randomize_batch_norms(GraphModule& model) { testing::randomize_batch_norms(model, /*spread=*/0.3); }
 
 // Filter `c` of conv `id` is zero; its BN (if `bn` >= 0) turns the constant conv output into
 // `beta` (mean 0, var 1 - eps, gamma 1), so the channel carries the non-zero constant relu(bias + beta).
