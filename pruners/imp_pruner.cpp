@@ -18,7 +18,6 @@
 #include "core/error.h"
 #include "core/resources/resource_model.h"
 #include "core/train/evaluate.h"
-#include "core/train/interrupt.h"
 #include "core/train/train_options.h"
 #include "core/train/trainer.h"
 #include "datasets/dataset.h"
@@ -194,6 +193,7 @@ ImpPrunerOptions ImpPrunerOptions::from_yaml(ConfigNode& node) {
   if (node.has("exclude")) o.exclude = node.get_string_list("exclude");
   o.exact_count = node.get_bool("exact_count", o.exact_count);
   o.structural = node.get_choice("structural", o.structural, {"exact", "legacy", "off"});
+  o.fold_tolerance = node.get_double("fold_tolerance", o.fold_tolerance, 0.0);
   o.compare_modes = node.get_bool("compare_modes", o.compare_modes);
   o.portfolio = node.get_bool("portfolio", o.portfolio);
   o.random_reinit_control = node.get_bool("random_reinit_control", o.random_reinit_control);
@@ -295,8 +295,8 @@ void ImpPruner::train_begin(TrainContext& ctx) {
              " must be below the run's total steps per level (", ctx.total_steps,
              " = train.epochs x steps per epoch or train.max_steps)");
   if (pending_restart_ >= 0 && ctx.step != pending_restart_)
-    // The trainer drops a pending restart when it stops (interrupt) right after the level-end
-    // step; a checkpoint from that moment holds the rewound weights at step T and cannot
+    // A checkpoint between a level's end and its rewind (the trainer writes none there; a
+    // checkpoint from an older build could) holds the rewound weights at step T and cannot
     // continue the level loop.
     throw Error(str_cat("prune (imp): the checkpoint was written between the end of level ", level_ - 1,
                         " (step ", ctx.step, ") and its rewind to step ", pending_restart_,
@@ -329,10 +329,6 @@ void ImpPruner::capture_rewind(GraphModule& model) {
 
 void ImpPruner::step_begin(TrainContext& ctx) {
   if (pending_restart_ >= 0 && ctx.step == pending_restart_) pending_restart_ = -1;  // rewind executed
-  if (deferred_interrupt_) {
-    deferred_interrupt_ = false;
-    request_interrupt();  // the trainer stops after this step with a consistent checkpoint
-  }
 }
 
 void ImpPruner::after_step(TrainContext& ctx) {
@@ -341,14 +337,7 @@ void ImpPruner::after_step(TrainContext& ctx) {
   if (finished_ || ctx.step != ctx.total_steps) return;
   end_level(ctx);
   if (level_ < options_.levels) {
-    prune_level(ctx);
-    // The trainer checks for Ctrl-C before it executes the restart and would drop the restart;
-    // an interrupt that arrived during the level-end work is therefore re-raised at the next step.
-    if (interrupt_requested()) {
-      clear_interrupt();
-      deferred_interrupt_ = true;
-      log().warn("imp: interrupt during the end of a level; stopping after the next step");
-    }
+    prune_level(ctx);  // requests the rewind; the trainer performs it before honouring Ctrl-C
   } else {
     finished_ = true;
     log().info("imp finished: {} levels", options_.levels);
@@ -415,6 +404,7 @@ void ImpPruner::end_level(TrainContext& ctx) {
     for (const std::string& mode : modes) {
       StructuralOptions so;
       so.mode = structural_mode_from_name(mode);
+      so.fold_tolerance = options_.fold_tolerance;
       try {
         StructuralResult r = structural_convert(model, so, calibration, &masks());
         r.model->eval();
@@ -495,7 +485,7 @@ void ImpPruner::end_level(TrainContext& ctx) {
     meta["model_size_bytes"] = res.model_size_bytes;
     meta["peak_memory_bytes"] = res.peak_memory_bytes;
     for (const auto& kv : vmeta.items()) meta[kv.first] = kv.second;
-    variants_.push_back(ImpVariant{level_, variant, meta});
+    variants_.push_back(PrunedVariant{level_, variant, meta});
   }
 
   if (ctx.record)
@@ -616,7 +606,7 @@ void ImpPruner::load_extra(torch::serialize::InputArchive& archive) {
   for (int64_t v = 0; v < count; ++v) {
     torch::serialize::InputArchive one, model_ar;
     archive.read("imp_variant_" + std::to_string(v), one);
-    ImpVariant var;
+    PrunedVariant var;
     var.level = read(one, "level").item<int64_t>();
     var.model = GraphModule(Graph::from_yaml(YAML::Load(tensor_string(read(one, "graph_yaml"))), "imp portfolio variant"));
     var.meta = yaml_to_json(YAML::Load(tensor_string(read(one, "meta"))));

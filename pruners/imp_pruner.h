@@ -3,7 +3,8 @@
 // pruners/structural.h) with a portfolio of the converted variants.
 //
 //   prune: {method: imp, levels: 10, fraction: 0.2, rewind_step: 500, exclude: [classifier],
-//           exact_count: false, structural: exact, portfolio: true, random_reinit_control: false}
+//           exact_count: false, structural: exact, fold_tolerance: 0, portfolio: true,
+//           random_reinit_control: false}
 //
 // Everything happens inside ONE trainer run (one checkpoint, one metrics log):
 //   * level 0 trains the dense model for the run's total steps T (train.epochs or max_steps);
@@ -73,6 +74,7 @@ struct ImpPrunerOptions {
   std::optional<std::vector<std::string>> exclude;  // nullopt: per-model default (header)
   bool exact_count = false;       // true: exactly ceil(fraction * R) per level
   std::string structural = "exact";  // exact | legacy | off
+  double fold_tolerance = 0.0;    // exact mode: StructuralOptions::fold_tolerance (>= 0)
   bool compare_modes = false;     // also convert with the other mode (records only)
   bool portfolio = true;          // keep every level's (converted) model as a variant
   bool random_reinit_control = false;
@@ -102,12 +104,6 @@ std::vector<torch::Tensor> imp_global_prune(const std::vector<torch::Tensor>& we
 // (copies; safe to use after training). meta: level, density, sparsity, test_accuracy,
 // sparse_test_accuracy, params, nonzero_params, macs, model_size_bytes, peak_memory_bytes,
 // structural mode, max_abs_diff, latency_ms (when measured).
-struct ImpVariant {
-  int64_t level = 0;
-  GraphModule model{nullptr};
-  Json meta;
-};
-
 class ImpPruner : public Pruner {
  public:
   explicit ImpPruner(ImpPrunerOptions options);
@@ -121,7 +117,9 @@ class ImpPruner : public Pruner {
   // The level currently trained (0 = dense) and the records of the finished levels.
   int64_t level() const { return level_; }
   const std::vector<Json>& level_records() const { return records_; }
-  const std::vector<ImpVariant>& variants() const { return variants_; }
+  // With `portfolio: true`: every level's converted model, its metadata (density, params,
+  // accuracies, latency, ...) in meta. Empty otherwise.
+  std::vector<PrunedVariant> variants() const override { return variants_; }
   // Node ids of the prunable tensors (valid from train begin).
   const std::vector<int>& prunable() const { return prunable_; }
   // The stored rewind state W_k by parameter / buffer name (empty before step k).
@@ -147,10 +145,9 @@ class ImpPruner : public Pruner {
   int64_t level_ = 0;
   bool finished_ = false;
   int64_t pending_restart_ = -1;  // rewind requested, not yet executed (see .cpp)
-  bool deferred_interrupt_ = false;
   std::map<std::string, torch::Tensor> rewind_;
   std::vector<Json> records_;
-  std::vector<ImpVariant> variants_;
+  std::vector<PrunedVariant> variants_;
   double level_start_ = 0.0;      // steady-clock seconds at the start of the current level
 };
 

@@ -13,7 +13,6 @@
 #include "datasets/dataset.h"
 #include "export/portfolio.h"
 #include "pruners/compaction.h"
-#include "pruners/imp_pruner.h"
 #include "pruners/registry.h"
 
 namespace tinyprune {
@@ -98,7 +97,7 @@ class PruneRunExtension : public RunExtension {
     p["resources_after"] = resources_json(res);
     const Json own = pruner_->summary();  // a named copy: items() refers into it
     for (const auto& kv : own.items()) p[kv.first] = kv.second;
-    write_imp_portfolio(run_dir, p);
+    write_portfolio(run_dir, p);
     summary["prune"] = p;
     log->info("pruned model ({}):\n{}", pruner_->method(), layer_table(before_graph_, out));
     log->info("prune method={} accuracy_before={} accuracy_after={:.4f} params {} -> {} macs {} -> {} "
@@ -113,12 +112,12 @@ class PruneRunExtension : public RunExtension {
   }
 
  private:
-  // IMP keeps every level's (converted) model; the run writes them as one portfolio file.
-  void write_imp_portfolio(const std::string& run_dir, Json& p) {
-    const auto* imp = dynamic_cast<const ImpPruner*>(pruner_.get());
-    if (!imp || !imp->options().portfolio || imp->variants().empty() || run_dir.empty()) return;
+  // A method that keeps several models (IMP: one per level) gets them written as one portfolio.
+  void write_portfolio(const std::string& run_dir, Json& p) {
+    const std::vector<PrunedVariant> variants = pruner_->variants();
+    if (variants.empty() || run_dir.empty()) return;
     PortfolioWriter writer;
-    for (const ImpVariant& v : imp->variants()) {
+    for (const PrunedVariant& v : variants) {
       VariantInfo info;
       info.name = "level_" + std::to_string(v.level);
       info.level = v.level;

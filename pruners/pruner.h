@@ -44,6 +44,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/json.h"
 #include "core/resources/resource_model.h"
@@ -55,6 +56,15 @@ class logger;
 }
 
 namespace tinyprune {
+
+// A model a pruner offers besides the run's final one (e.g. one per IMP level). The run writes a
+// method's variants to RUN_DIR/portfolio.tpf (export/portfolio.h), switchable at run time.
+struct PrunedVariant {
+  int64_t level = 0;          // the method's ordinal for it (IMP: the level); names it "level_<n>"
+  GraphModule model{nullptr}; // eval mode, compacted
+  Json meta;                  // free-form; the portfolio reads "test_accuracy" and "latency_ms"
+                              // (numbers, or absent / null when unknown)
+};
 
 class Pruner : public Callback {
  public:
@@ -88,6 +98,8 @@ class Pruner : public Callback {
   // Whether the method reached what it was asked for (a sparsity, a budget, ...) with the current
   // masks. The run's summary and the contract tests read it. Default: true (no target).
   virtual bool target_met() const { return true; }
+  // Models for the run's portfolio, in order (empty: the method offers none, no portfolio file).
+  virtual std::vector<PrunedVariant> variants() const { return {}; }
 
  protected:
   virtual void train_begin(TrainContext&) {}

@@ -81,6 +81,40 @@ class Converter {
     return b.defined() ? b.detach().to(torch::kDouble) : torch::zeros({channels}, torch::kDouble);
   }
 
+  // [KH, KW] double, 1 where tap (kh, kw) of conv / pool `id` reads the zero padding at some
+  // output position (input index o * stride - pad + k outside [0, size)), else 0.
+  torch::Tensor border_taps(int id) const {
+    const Node& n = graph_.node(id);
+    const TensorShape in = graph_.node(n.inputs[0]).shape;
+    auto reads_padding = [](int64_t k, int64_t pad, int64_t stride, int64_t size, int64_t out) {
+      return k < pad || (out - 1) * stride - pad + k >= size;
+    };
+    torch::Tensor t = torch::zeros({n.kernel_h, n.kernel_w}, torch::kDouble);
+    for (int64_t kh = 0; kh < n.kernel_h; ++kh)
+      for (int64_t kw = 0; kw < n.kernel_w; ++kw)
+        if (reads_padding(kh, n.pad_h, n.stride_h, in.h, n.shape.h) ||
+            reads_padding(kw, n.pad_w, n.stride_w, in.w, n.shape.w))
+          t.index_put_({kh, kw}, 1.0);
+    return t;
+  }
+
+  // [C]: whether a constant input v is still constant, or foldable, at `id`'s output: at a padded
+  // border the taps in border_taps read 0 instead of v, an error of at most |v| * `border_weight`
+  // (the largest sum of |weight| over those taps); it must be within options_.fold_tolerance.
+  // Without border taps (no padding, a Linear, a 3x3 read only through its centre) it is exact;
+  // with the default tolerance 0 a border tap passes only v == 0 (e.g. a constant cut by ReLU).
+  torch::Tensor border_exact(const torch::Tensor& v, const torch::Tensor& border_weight) const {
+    return (v.abs() * border_weight).le(options_.fold_tolerance);
+  }
+  // [C_g]: for consumer `id` (block = input features per group channel), max over outputs o of
+  // sum |W[o, c, taps reading padding]|; 0 for a Linear.
+  torch::Tensor consumer_border_weight(int id, int64_t block) {
+    const torch::Tensor w = model_->weight(id).detach().to(torch::kDouble).abs();
+    if (w.dim() != 4) return torch::zeros({w.size(1) / block}, torch::kDouble);
+    const torch::Tensor per_input = (w * border_taps(id)).sum({2, 3});  // [O, I]
+    return std::get<0>(per_input.view({per_input.size(0), -1, block}).sum(2).max(0));
+  }
+
   // Where a constant input channel of `consumer` can be folded: the consumer itself (it has a
   // bias), the BatchNorm that is its only reader (running_mean), or nowhere (-1).
   int fold_target(int consumer) const {
@@ -106,11 +140,21 @@ class Converter {
         const ChannelState& in = st.at(n.inputs[0]);
         switch (n.kind) {
           case OpKind::kConv2d: {  // depthwise: a zero filter outputs its bias, a constant input
-                                   // v gives v * sum(filter) + bias (away from padded borders)
+                                   // v gives v * sum(filter) + bias, at padded borders only if
+                                   // the padding's 0 changes nothing (see border_exact)
             const torch::Tensor zero_filter = rows_alive(m).logical_not();
             const torch::Tensor b = bias_or_zero(m, c);
-            const torch::Tensor sum = model_->weight(m).detach().to(torch::kDouble).flatten(1).sum(1);
-            s = {zero_filter.logical_or(in.constant), torch::where(zero_filter, b, in.value * sum + b)};
+            const torch::Tensor w = model_->weight(m).detach().to(torch::kDouble);
+            const torch::Tensor border = (w.abs() * border_taps(m)).flatten(1).sum(1);
+            const torch::Tensor through = in.constant.logical_and(border_exact(in.value, border));
+            s = {zero_filter.logical_or(through),
+                 torch::where(zero_filter, b, in.value * w.flatten(1).sum(1) + b)};
+            break;
+          }
+          case OpKind::kAvgPool: {  // padding counts as 0 in the average (count_include_pad)
+            const double border = border_taps(m).sum().item<double>() /
+                                  static_cast<double>(n.kernel_h * n.kernel_w);
+            s = {in.constant.logical_and(border_exact(in.value, torch::full({c}, border, torch::kDouble))), in.value};
             break;
           }
           case OpKind::kBatchNorm: {
@@ -130,7 +174,7 @@ class Converter {
             s = {in.constant.logical_and(other.constant), in.value + other.value};
             break;
           }
-          default:  // pools (a constant pools to itself; avg-pool padding aside), flatten, dropout (eval)
+          default:  // max pools (padding is -inf), global pools, flatten, dropout (eval)
             s = in;
             break;
         }
@@ -173,8 +217,16 @@ class Converter {
     for (const GroupConsumer& gc : grp.consumers) {
       const torch::Tensor reads = columns_alive(gc.node, gc.block);
       const ChannelState& s = st.at(gc.input);
-      const bool can_absorb = !exact || fold_target(gc.node) >= 0;
-      removable = removable.logical_and(reads.logical_not().logical_or(can_absorb ? s.constant : torch::zeros_like(s.constant)));
+      torch::Tensor droppable = s.constant;  // legacy: every constant channel
+      if (exact) {
+        // A fold is a per-output-channel bias: exact only where every tap of the consumer reads
+        // the constant, so a padded consumer takes only channels whose border error is within
+        // the tolerance (v == 0 by default); the others stay (the per-channel fallback).
+        droppable = fold_target(gc.node) < 0
+                        ? torch::zeros_like(s.constant)
+                        : s.constant.logical_and(border_exact(s.value, consumer_border_weight(gc.node, gc.block)));
+      }
+      removable = removable.logical_and(reads.logical_not().logical_or(droppable));
       readers.push_back({&gc, reads});
     }
     // Keep at least one channel (the first remaining one) of every group.
@@ -251,6 +303,8 @@ StructuralResult structural_convert(GraphModule& sparse, const StructuralOptions
                                     const torch::Tensor& calibration, const MaskSet* masks) {
   TP_CHECK(options.zero_threshold >= 0.0 && std::isfinite(options.zero_threshold),
            "structural conversion: zero_threshold must be finite and >= 0, got ", options.zero_threshold);
+  TP_CHECK(options.fold_tolerance >= 0.0 && std::isfinite(options.fold_tolerance),
+           "structural conversion: fold_tolerance must be finite and >= 0, got ", options.fold_tolerance);
   TP_CHECK(options.max_rounds >= 1, "structural conversion: max_rounds must be >= 1, got ", options.max_rounds);
   const Graph& graph = sparse->graph();
   if (masks == nullptr || masks->channel_masks().empty())

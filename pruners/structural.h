@@ -21,11 +21,17 @@
 //   exact   the constant v_c is folded into each consumer that reads it: a conv's bias gains
 //           v_c * sum_{kh,kw} W[o, c, kh, kw], a Linear behind a Flatten v_c * the sum of c's whole
 //           block; a consumer without bias whose only reader is a BatchNorm gets it folded into
-//           that BN's running_mean (mean -= delta; eval-mode semantics). A constant channel whose
-//           consumer can take neither is kept. The fold is exact away from a consumer's
-//           zero-padded border (there the padding reads 0, not v_c) and through depthwise / avg
-//           pools with padding, so the converted model equals the sparse one only up to such
-//           border effects: max_abs_diff measures it on a calibration batch.
+//           that BN's running_mean (mean -= delta; eval-mode semantics). A bias is the same at
+//           every pixel, but at a zero-padded border some taps read the padding's 0 instead of
+//           v_c, so a fold into a padded consumer (and a constant carried through a padded
+//           depthwise conv or avg pool) is taken only when that border error, bounded by
+//           |v_c| * max_o sum |W[o, c, taps that read padding]|, is within `fold_tolerance`
+//           (default 0: only v_c == 0, e.g. a constant cut by ReLU, or a channel the consumer
+//           reads through taps that never reach the padding). Other constant channels are kept (a
+//           per-channel fallback), so the converted model equals the sparse one up to float
+//           rounding and the tolerance; max_abs_diff measures it on a calibration batch. (Folding
+//           every constant regardless of padding was tried first: on IMP models the border errors
+//           passed through BNs with tiny running variance and reached 1e5 at the logits.)
 // Dead input channels are exact in both modes. No fine-tuning happens here.
 //
 // Usage:
@@ -57,6 +63,7 @@ StructuralMode structural_mode_from_name(std::string_view name);
 struct StructuralOptions {
   StructuralMode mode = StructuralMode::kExact;
   double zero_threshold = 0.0;  // a weight counts as zero when |w| <= zero_threshold; >= 0
+  double fold_tolerance = 0.0;  // exact mode: bound on a fold's error at padded borders; >= 0
   int max_rounds = 10000;       // fixpoint passes over all groups (each productive pass removes >= 1 channel)
 };
 

@@ -54,7 +54,7 @@ void save_checkpoint(const std::string& path, GraphModule& model, const torch::o
   optimizer.save(opt_ar);
   ar.write("model", model_ar);
   ar.write("optimizer", opt_ar);
-  ar.write("meta", torch::tensor({meta.step, meta.epoch, meta.step_in_epoch}, torch::kInt64));
+  ar.write("meta", torch::tensor({meta.step, meta.epoch, meta.step_in_epoch, meta.metrics_records}, torch::kInt64));
   {
     auto gen = at::detail::getDefaultCPUGenerator();
     std::lock_guard<std::mutex> lock(gen.mutex());
@@ -89,6 +89,7 @@ CheckpointMeta load_checkpoint(const std::string& path, GraphModule& model, torc
     meta.step = m[0].item<int64_t>();
     meta.epoch = m[1].item<int64_t>();
     meta.step_in_epoch = m[2].item<int64_t>();
+    if (m.numel() >= 4) meta.metrics_records = m[3].item<int64_t>();
     ar.read("rng", rng);
     {
       auto gen = at::detail::getDefaultCPUGenerator();

@@ -19,6 +19,10 @@ struct CheckpointMeta {
   int64_t step = 0;
   int64_t epoch = 0;
   int64_t step_in_epoch = 0;
+  // Metric records written when the checkpoint was taken (-1: unknown, a checkpoint from before
+  // this field). Resume truncates the metric streams to this count: steps alone cannot say what
+  // came later, since a pruner that rewinds (ctx.restart_at) repeats step numbers.
+  int64_t metrics_records = -1;
 };
 
 void save_checkpoint(const std::string& path, GraphModule& model, const torch::optim::Optimizer& optimizer,

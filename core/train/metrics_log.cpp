@@ -50,7 +50,7 @@ void MetricsLog::write_csv() const {
   write_file_atomic(dir_ + "/metrics.csv", out.str());
 }
 
-void MetricsLog::resume_at(int64_t step) {
+void MetricsLog::resume_at(int64_t records, int64_t step) {
   if (!enabled()) return;
   const std::string path = dir_ + "/metrics.jsonl";
   if (!std::filesystem::exists(path)) return;
@@ -68,7 +68,9 @@ void MetricsLog::resume_at(int64_t step) {
       continue;  // a line cut short by a crash: drop it
     }
     if (!rec.IsMap()) continue;
-    if (rec["step"] && rec["step"].as<int64_t>(0) > step) continue;
+    if (records >= 0 ? static_cast<int64_t>(rows_.size()) >= records
+                     : rec["step"] && rec["step"].as<int64_t>(0) > step)
+      continue;
     std::map<std::string, std::string> row;
     for (const auto& kv : rec) {
       const std::string key = kv.first.as<std::string>();

@@ -3,8 +3,9 @@
 // keys, rewritten atomically at epoch ends and at the end of the run).
 //
 // Records carry at least "kind" ("step", "epoch", "prune", ...) and "step". On resume the existing
-// JSONL is read back and records past the checkpoint's step are dropped, so the streams continue
-// without duplicates. A disabled log (ranks other than 0, or no run directory) ignores everything.
+// JSONL is read back and the records written after the checkpoint are dropped, so the streams
+// continue without duplicates. A disabled log (ranks other than 0, or no run directory) ignores
+// everything.
 #pragma once
 
 #include <map>
@@ -23,8 +24,10 @@ class MetricsLog {
   bool enabled() const { return !dir_.empty(); }
   void write(const Json& record);
   void write_csv() const;
-  // Resume: keep only records with step <= `step` (rewrites metrics.jsonl atomically).
-  void resume_at(int64_t step);
+  // Resume: keep the first `records` complete records (a line cut short by a crash does not
+  // count), or with `records` < 0 (a checkpoint that did not store the count) the records with
+  // step <= `step`. Rewrites metrics.jsonl atomically.
+  void resume_at(int64_t records, int64_t step);
   size_t size() const { return rows_.size(); }
 
  private:

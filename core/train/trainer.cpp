@@ -72,7 +72,7 @@ std::string Trainer::checkpoint_path() const {
 
 void Trainer::write_checkpoint(int64_t epoch, int64_t step_in_epoch) {
   if (env_.run_dir.empty() || !env_.comm->is_main()) return;
-  CheckpointMeta meta{ctx_.step, epoch, step_in_epoch};
+  CheckpointMeta meta{ctx_.step, epoch, step_in_epoch, static_cast<int64_t>(metrics_.size())};
   save_checkpoint(checkpoint_path(), model_, *optimizer_, meta, callbacks_);
 }
 
@@ -80,7 +80,8 @@ TrainResult Trainer::fit() {
   auto log = ctx_.log;
   const auto t_start = Clock::now();
   TrainResult result;
-  MetricsLog metrics = env_.comm->is_main() && !env_.run_dir.empty() ? MetricsLog(env_.run_dir) : MetricsLog();
+  metrics_ = env_.comm->is_main() && !env_.run_dir.empty() ? MetricsLog(env_.run_dir) : MetricsLog();
+  MetricsLog& metrics = metrics_;
 
   LoaderOptions lo;
   lo.batch_size = options_.batch_size;
@@ -108,7 +109,7 @@ TrainResult Trainer::fit() {
     ctx_.step = meta.step;
     start_epoch = meta.epoch;
     skip_batches = meta.step_in_epoch;
-    metrics.resume_at(meta.step);
+    metrics.resume_at(meta.metrics_records, meta.step);
     result.resumed = true;
     log->info("resume checkpoint={} step={} epoch={} batch={}", ckpt, meta.step, meta.epoch, meta.step_in_epoch);
   } else if (options_.resume) {
@@ -208,6 +209,12 @@ TrainResult Trainer::fit() {
       ctx_.batch = nullptr;
       ctx_.record = nullptr;
 
+      // A requested rewind happens first: it writes its own checkpoint (at the new step), so an
+      // interrupt arriving with it is honoured right after, with a consistent state.
+      if (pending_restart_ >= 0) {
+        restarted = true;
+        break;
+      }
       if (options_.checkpoint_every > 0 && ctx_.step % options_.checkpoint_every == 0)
         write_checkpoint(epoch, ctx_.step_in_epoch);
       if (interrupt_requested()) {
@@ -221,10 +228,6 @@ TrainResult Trainer::fit() {
       }
       if (ctx_.stop_requested) {
         stop = true;
-        break;
-      }
-      if (pending_restart_ >= 0) {
-        restarted = true;
         break;
       }
     }
@@ -243,6 +246,12 @@ TrainResult Trainer::fit() {
       window_loss = window_correct = window_count = 0.0;
       window_start = Clock::now();
       write_checkpoint(start_epoch, skip_batches);
+      if (interrupt_requested()) {
+        log->warn("interrupted at the restart to step {}; checkpoint written to {} (continue with train.resume=true)",
+                  ctx_.step, checkpoint_path());
+        result.interrupted = true;
+        break;
+      }
       continue;
     }
 

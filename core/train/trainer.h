@@ -22,6 +22,7 @@
 #include "core/graph_module.h"
 #include "core/train/callback.h"
 #include "core/train/evaluate.h"
+#include "core/train/metrics_log.h"
 #include "core/train/train_options.h"
 #include "datasets/registry.h"
 
@@ -69,7 +70,7 @@ class Trainer {
 
  private:
   void rebuild_optimizer();
-  void write_checkpoint(int64_t epoch, int64_t step_in_epoch);
+  void write_checkpoint(int64_t epoch, int64_t step_in_epoch);  // main rank only
 
   GraphModule model_;
   DataSplits data_;
@@ -79,6 +80,7 @@ class Trainer {
   std::unique_ptr<torch::optim::Optimizer> optimizer_;
   std::vector<std::shared_ptr<Callback>> callbacks_;
   TrainContext ctx_;
+  MetricsLog metrics_;  // enabled on the main rank with a run directory (during fit)
   int64_t pending_restart_ = -1;  // step requested through ctx_.restart_at
 };
 

@@ -9,7 +9,9 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <sstream>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/train/interrupt.h"
 #include "tests/pruners/pruner_test_util.h"
@@ -191,6 +193,20 @@ class InterruptAfterCalls : public Callback {
   int64_t calls_, seen_ = 0;
 };
 
+// "kind:step[:imp_level]" of every record in RUN_DIR/metrics.jsonl, in order (timings differ
+// between runs; the sequence of records must not).
+std::vector<std::string> metric_keys(const std::string& run_dir) {
+  std::vector<std::string> keys;
+  std::istringstream in(read_file(run_dir + "/metrics.jsonl"));
+  for (std::string line; std::getline(in, line);) {
+    const YAML::Node r = YAML::Load(line);
+    std::string k = r["kind"].as<std::string>() + ":" + r["step"].as<std::string>();
+    if (r["imp_level"]) k += ":" + r["imp_level"].as<std::string>();
+    keys.push_back(k);
+  }
+  return keys;
+}
+
 TEST(ImpPrunerTest, RunKilledMidLevelResumesInThatLevel) {
   torch::set_num_threads(1);
   const std::string dir = testing::make_temp_dir("imp_resume");
@@ -232,6 +248,22 @@ TEST(ImpPrunerTest, RunKilledMidLevelResumesInThatLevel) {
     EXPECT_TRUE(resumed_p->masks().weight_mask(node).equal(full_p->masks().weight_mask(node))) << node;
   EXPECT_EQ(resumed.test.accuracy, full.test.accuracy);
   EXPECT_EQ(resumed.final_train_loss, full.final_train_loss);
+  // The metric stream survives the resume although step numbers repeat across levels: the same
+  // records as the uninterrupted run, every level's imp_ record included.
+  EXPECT_EQ(metric_keys(dir + "/cut"), metric_keys(dir + "/full"));
+
+  // Ctrl-C at the last step of level 0 (the 10th step): the trainer performs the rewind first,
+  // stops in level 1 at step 2, and the resumed run equals the uninterrupted one.
+  auto [edge, edge_p] = train(dir + "/edge", 10, false);
+  ASSERT_TRUE(edge.interrupted);
+  EXPECT_EQ(edge_p->level(), 1);
+  EXPECT_EQ(edge.steps, 2);
+  auto [edge_resumed, edge_resumed_p] = train(dir + "/edge", 0, true);
+  EXPECT_TRUE(edge_resumed.resumed);
+  ASSERT_EQ(edge_resumed_p->level_records().size(), full_p->level_records().size());
+  EXPECT_EQ(edge_resumed.test.accuracy, full.test.accuracy);
+  EXPECT_EQ(edge_resumed.final_train_loss, full.final_train_loss);
+  EXPECT_EQ(metric_keys(dir + "/edge"), metric_keys(dir + "/full"));
 }
 
 // Level-end conversion on VGG (chain) and ResNet (residual groups): the portfolio variant is the

@@ -175,7 +175,7 @@ bool any_zero_row(const torch::Tensor& w) { return !(w != 0).flatten(1).any(1).a
 bool any_zero_column(const torch::Tensor& w) { return !(w != 0).transpose(0, 1).flatten(1).any(1).all().item<bool>(); }
 
 // IMP-like sparsity (unstructured + whole dead filters): afterwards no conv outside a residual
-// group has an all-zero filter or an unread input channel.
+// group has an all-zero filter (legacy) or an unread input channel; exact mode stays exact.
 TEST(StructuralTest, NoZeroFilterOrDeadInputLeft) {
   for (const std::string name : {"vgg11", "resnet20"}) {
     torch::manual_seed(3);
@@ -192,8 +192,13 @@ TEST(StructuralTest, NoZeroFilterOrDeadInputLeft) {
     }
     masks.apply(m);
     const torch::Tensor x = torch::randn({2, 3, 16, 16});
-    StructuralResult r = structural_convert(m, mode(StructuralMode::kExact), x, &masks);
-    EXPECT_GT(r.channels_removed, 0) << name;
+    // Exact mode removes what it can fold without error; legacy drops every zero filter.
+    StructuralResult exact = structural_convert(m, mode(StructuralMode::kExact), x, &masks);
+    EXPECT_GT(exact.channels_removed, 0) << name;
+    EXPECT_LE(exact.max_abs_diff, 1e-4) << name;
+    EXPECT_EQ(structural_convert(exact.model, mode(StructuralMode::kExact), x).channels_removed, 0) << name;
+    StructuralResult r = structural_convert(m, mode(StructuralMode::kLegacy), x, &masks);
+    EXPECT_GE(r.channels_removed, exact.channels_removed) << name;
     EXPECT_LT(r.params_after, r.params_before) << name;
     EXPECT_LE(r.nonzero_weights_after, r.nonzero_weights_before) << name;
     EXPECT_TRUE(std::isfinite(r.max_abs_diff)) << name;
@@ -209,9 +214,47 @@ TEST(StructuralTest, NoZeroFilterOrDeadInputLeft) {
         EXPECT_FALSE(any_zero_column(r.model->weight(id))) << name << " " << out.node(id).name;
     }
     // Converting again finds nothing more (the fixpoint was reached).
-    StructuralResult again = structural_convert(r.model, mode(StructuralMode::kExact), x);
+    StructuralResult again = structural_convert(r.model, mode(StructuralMode::kLegacy), x);
     EXPECT_EQ(again.channels_removed, 0) << name;
   }
+}
+
+// A constant channel read through a padded 3x3 conv's border taps: folding it would be wrong at
+// the image border, so exact mode keeps it (per-channel fallback) unless its constant is 0 (cut
+// by ReLU) or fold_tolerance admits the error; legacy drops it either way.
+TEST(StructuralTest, ExactFoldsIntoPaddedConsumersOnlyWhenTheBorderErrorIsWithinTolerance) {
+  torch::manual_seed(8);
+  GraphModule m(build_model(make_spec("vgg11", {3, 16, 16}, 0.125)));
+  randomize_batch_norms(m);
+  m->eval();
+  const Graph& g = m->graph();
+  const int conv1 = g.at("features_conv1"), bn1 = g.at("features_bn1");
+  zero_filter(m, conv1, 2, bn1, /*beta=*/0.6);   // constant relu(0.6) = 0.6, full 3x3 consumer
+  zero_filter(m, conv1, 5, bn1, /*beta=*/-0.4);  // constant relu(-0.4) = 0: exact everywhere
+  const torch::Tensor x = torch::randn({3, 3, 16, 16});
+
+  StructuralResult exact = structural_convert(m, mode(StructuralMode::kExact), x);
+  EXPECT_EQ(removal(exact, "features_conv1").removed, (std::vector<int64_t>{5}));
+  EXPECT_LE(exact.max_abs_diff, 1e-5);
+  EXPECT_LE(max_diff(m, exact.model, x), 1e-5);
+
+  // The bound for channel 2 is 0.6 * max_o sum |W[o, 2, border taps]| (every tap of a 3x3 pad-1
+  // conv on 16x16 except the centre reaches the padding).
+  torch::Tensor w = m->weight(g.at("features_conv2")).detach().to(torch::kDouble).abs().index({Slice(), 2});
+  w.index_put_({Slice(), 1, 1}, 0.0);
+  const double bound = 0.6 * w.sum({1, 2}).max().item<double>();
+  StructuralOptions tight = mode(StructuralMode::kExact);
+  tight.fold_tolerance = 0.99 * bound;
+  EXPECT_EQ(removal(structural_convert(m, tight, x), "features_conv1").removed, (std::vector<int64_t>{5}));
+  StructuralOptions loose = mode(StructuralMode::kExact);
+  loose.fold_tolerance = 1.01 * bound;
+  const StructuralResult approx = structural_convert(m, loose, x);
+  EXPECT_EQ(removal(approx, "features_conv1").removed, (std::vector<int64_t>{2, 5}));
+  EXPECT_GT(approx.max_abs_diff, 1e-6);
+
+  const StructuralResult legacy = structural_convert(m, mode(StructuralMode::kLegacy), x);
+  EXPECT_EQ(removal(legacy, "features_conv1").removed, (std::vector<int64_t>{2, 5}));
+  EXPECT_GT(legacy.max_abs_diff, approx.max_abs_diff);
 }
 
 // A constant channel read by a conv that has neither a bias nor a BN behind it cannot be folded:
@@ -258,7 +301,8 @@ TEST(StructuralTest, FoldsWholeFlattenBlocksIntoLinearBias) {
 
 // MobileNetV2: a zero depthwise filter makes its channel constant (exact: the 1x1 project conv
 // has no padding); a zero expand filter makes the depthwise input constant, which the depthwise
-// conv's zero padding distorts at the borders (reported, not exact).
+// conv's zero padding distorts at the borders: exact mode keeps that channel unless a
+// fold_tolerance admits the border error.
 TEST(StructuralTest, DepthwiseMembersMakeChannelsConstant) {
   torch::manual_seed(7);
   GraphModule m(build_model(make_spec("mobilenetv2", {3, 16, 16}, 0.25)));
@@ -284,7 +328,15 @@ TEST(StructuralTest, DepthwiseMembersMakeChannelsConstant) {
     bn->running_mean[4].fill_(0.0);
     bn->running_var[4].fill_(1.0);
   }
+  // Exact (default tolerance 0): channel 4 is not constant at the depthwise output's padded
+  // borders, so it stays and the conversion is exact.
   r = structural_convert(m, mode(StructuralMode::kExact), x);
+  EXPECT_EQ(removal(r, "block2_expand_conv").removed, (std::vector<int64_t>{1}));
+  EXPECT_LE(r.max_abs_diff, 1e-5);
+  // A tolerance admits the approximate fold through the padded depthwise conv.
+  StructuralOptions loose = mode(StructuralMode::kExact);
+  loose.fold_tolerance = 1e9;
+  r = structural_convert(m, loose, x);
   EXPECT_EQ(removal(r, "block2_expand_conv").removed, (std::vector<int64_t>{1, 4}));
   const StructuralResult legacy = structural_convert(m, mode(StructuralMode::kLegacy), x);
   // Compare the block's output (the logits barely move in this random network).
