@@ -6,7 +6,8 @@
 #             PMU objective (Figure 4: does the naive objective stop while the true PMU is over?).
 #   baselines uniform width scaling and l1_filter at budget set B, accuracy side by side.
 #   overhead  wall / training time of each model's set-B run vs plain training, same steps
-#             (goal <= 10 %); ResNet-20 B with early termination (training time saved).
+#             (goal <= 10 %); ResNet-20 B with early termination (training time saved); the
+#             per-step cost of the channel masks alone (bench_mask_cost, interleaved).
 # Short, width-scaled runs (a subset of Fashion-MNIST) so the whole bench fits ~20-25 min on 2
 # cores: accuracies are far below a full training run's; compare them with each other.
 # Writes OUT/dp_*.csv and OUT/dp_bench.png (python3-matplotlib, if present) via report.py.
@@ -24,7 +25,7 @@ THREADS=${THREADS:-1}
 OUT=${OUT:-runs/bench_differentiable}
 ONLY=${ONLY:-"budgets ablation baselines overhead"}
 mkdir -p "$OUT"
-cmake --build "$BUILD_DIR" -j2 --target tinyprune >/dev/null
+cmake --build "$BUILD_DIR" -j2 --target tinyprune bench_mask_cost >/dev/null
 MANIFEST="$OUT/manifest.csv"
 [ -f "$MANIFEST" ] || echo "run,model,part,variant,set,peak_memory_kb,model_size_kb,macs" > "$MANIFEST"
 
@@ -124,3 +125,10 @@ for m in $MODELS; do
 done
 
 /usr/bin/python3 bench/differentiable/report.py "$OUT"
+
+if has overhead; then
+  # Whole runs are short here, so their wall-time differences mix per-step cost with one-off work
+  # and machine noise; this isolates the per-step cost of the masks (interleaved, one process).
+  echo; echo "# per-step cost of channel masks (bench_mask_cost, interleaved, $THREADS thread(s))"
+  "$BUILD_DIR/bench/differentiable/bench_mask_cost" --threads "$THREADS" | tee "$OUT/dp_mask_cost.txt"
+fi
