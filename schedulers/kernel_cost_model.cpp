@@ -14,7 +14,8 @@ double KernelCostModel::conv(int64_t out_pixels, int64_t cout, int64_t cin, int6
   const int64_t k = kh * kw;
   const double p = static_cast<double>(out_pixels);
   // The 1x1 fast path reads the input in place; every other shape builds im2col rows.
-  const double im2col = k > 1 ? p * static_cast<double>(k) * (im2col_tap + im2col_chunk * chunks(cin, lanes)) : 0.0;
+  const double row_chunk = fwcs ? fwcs_im2col_chunk : im2col_chunk;
+  const double im2col = k > 1 ? p * static_cast<double>(k) * (im2col_tap + row_chunk * chunks(cin, lanes)) : 0.0;
   if (!fwcs) return im2col + p * static_cast<double>(cout) * (dense_out + dense_chunk * chunks(k * cin, lanes));
   return im2col + p * (static_cast<double>(cout) * fwcs_out +
                        static_cast<double>(kept) * (fwcs_filterlet + fwcs_chunk * chunks(cin, lanes)));
@@ -32,7 +33,8 @@ double KernelCostModel::depthwise(int64_t out_pixels, int64_t channels, int64_t 
 double KernelCostModel::elementwise_bytes(int64_t bytes) const { return elementwise * static_cast<double>(bytes); }
 
 // Coefficients: least-squares fit of the form in the header to bench/kernels' exact instruction
-// counts (runtime commit e1f2476 kernels), with im2col_tap fixed by hand (not identifiable).
+// counts (dense: runtime commit e1f2476 kernels; FWCS: the bitmap-index kernels of session 3, with
+// their own input-row building), with im2col_tap fixed by hand (not identifiable).
 KernelCostModel KernelCostModel::m55_mve() {
   KernelCostModel m;
   m.name = "m55_mve";
@@ -41,9 +43,10 @@ KernelCostModel KernelCostModel::m55_mve() {
   m.im2col_chunk = 3.6979;
   m.dense_out = 9.3095;
   m.dense_chunk = 2.5567;
-  m.fwcs_out = 9.7772;
-  m.fwcs_filterlet = 0.4178;
-  m.fwcs_chunk = 2.3538;
+  m.fwcs_out = 5.18164;
+  m.fwcs_filterlet = 0.40625;
+  m.fwcs_chunk = 2.37109;
+  m.fwcs_im2col_chunk = 3.6979 + 0.84420;
   m.depthwise_out = 2.0;  // [assumed]
   m.depthwise_tap = 4.0;  // [assumed]
   m.elementwise = 0.5;    // [assumed]
@@ -58,9 +61,10 @@ KernelCostModel KernelCostModel::m4_dsp() {
   m.im2col_chunk = 8.514;
   m.dense_out = 42.9333;
   m.dense_chunk = 4.2459;
-  m.fwcs_out = 50.4208;
-  m.fwcs_filterlet = 2.4928;
-  m.fwcs_chunk = 4.2559;
+  m.fwcs_out = 35.17883;
+  m.fwcs_filterlet = 0.96289;
+  m.fwcs_chunk = 4.01392;
+  m.fwcs_im2col_chunk = 8.514 - 3.68777;
   m.depthwise_out = 15.0;  // [assumed]
   m.depthwise_tap = 6.0;   // [assumed]
   m.elementwise = 3.0;     // [assumed]

@@ -15,7 +15,8 @@
 //   conv, im2col (K > 1)   P * K * (im2col_tap + im2col_chunk * ch(Cin))
 //   conv, dense weights    P * Cout * (dense_out + dense_chunk * ch(K*Cin))        (+ im2col)
 //   conv, FWCS weights     P * (Cout * fwcs_out + Nkept * (fwcs_filterlet + fwcs_chunk * ch(Cin)))
-//                                                                                    (+ im2col)
+//                          (+ im2col with fwcs_im2col_chunk: the FWCS kernels build their input
+//                          rows their own way, e.g. each input column loaded once on M55)
 //   1x1 conv               dense form without im2col (the runtime's 1x1 fast path)
 //   fully connected        Cout * (dense_out + dense_chunk * ch(Cin))
 //   depthwise              P * C * (depthwise_out + K * depthwise_tap / lanes)       [assumed]
@@ -38,7 +39,7 @@ struct KernelCostModel {
   int64_t lanes = 16;
   double im2col_tap = 0, im2col_chunk = 0;
   double dense_out = 0, dense_chunk = 0;
-  double fwcs_out = 0, fwcs_filterlet = 0, fwcs_chunk = 0;
+  double fwcs_out = 0, fwcs_filterlet = 0, fwcs_chunk = 0, fwcs_im2col_chunk = 0;
   double depthwise_out = 0, depthwise_tap = 0;
   double elementwise = 0;
 

@@ -10,6 +10,7 @@
 
 #include "csr_conv.h"
 #include "icount.h"
+#include "tpr_builder.h"
 #include "tpr_kernels.h"
 
 static uint32_t rng = 2024;
@@ -59,10 +60,15 @@ static int run_layer(int h, int w, int cin, int cout, int sparsity) {
   int nk = 0;
   for (int f = 0; f < cout * taps; ++f) nk += keep[f];
   int8_t* values = malloc((size_t)nk * cin + 16);
-  /* encoded as the builder does: u8 row_ptr when nkept <= 255, 4-bit positions (9 taps) */
-  const int rpb = nk <= 255 ? 1 : 2;
+  /* index kind and widths exactly as the blob builder picks them (tpr_builder_weight_stats):
+   * MASK (filterlet bitmap) or CSR (u8/u16 row_ptr + 4-bit positions), whichever is smaller */
+  tpr_weight_stats st;
+  if (tpr_builder_weight_stats(TPR_LAYOUT_OHWI, cout, k, k, cin, (uint32_t)nk, TPR_STORAGE_FWCS, &st) != TPR_OK)
+    return 1;
+  const int mask = st.row_ptr_bytes == 0;
+  const int rpb = mask ? 1 : st.row_ptr_bytes;
   uint8_t* rp = malloc((size_t)rpb * (cout + 1));
-  uint8_t* pos = calloc((size_t)nk / 2 + 1, 1);
+  uint8_t* pos = calloc((size_t)st.index_bytes + 1, 1);
   int j = 0;
   for (int o = 0; o <= cout; ++o) {
     if (rpb == 1) rp[o] = (uint8_t)j;
@@ -70,12 +76,13 @@ static int run_layer(int h, int w, int cin, int cout, int sparsity) {
     for (int t = 0; o < cout && t < taps; ++t)
       if (keep[o * taps + t]) {
         memcpy(values + (size_t)j * cin, wt + ((size_t)o * taps + t) * cin, (size_t)cin);
-        pos[j >> 1] |= (uint8_t)(t << ((j & 1) * 4));
+        if (mask) pos[(o * taps + t) >> 3] |= (uint8_t)(1u << ((o * taps + t) & 7));
+        else pos[j >> 1] |= (uint8_t)(t << ((j & 1) * 4));
         ++j;
       }
   }
   memset(values + (size_t)nk * cin, 0, 16);
-  tpr_fwcs_weights fw = {values, rp, pos, (uint8_t)rpb, 4};
+  tpr_fwcs_weights fw = {values, mask ? NULL : rp, pos, st.row_ptr_bytes, st.pos_bits};
   /* element-wise mask at the same sparsity for CSR */
   const int epruned = (kk * sparsity + 50) / 100;
   uint8_t* ekeep = malloc((size_t)kk);
@@ -122,13 +129,13 @@ static int run_layer(int h, int w, int cin, int cout, int sparsity) {
   tpr_conv2d_s8(&p, &q, &di, in, &df, we, bias, &dout, o_dense_e, scratch); /* CSR check only */
   next_mark += 4;
 
-  const unsigned quant = 9u * (unsigned)cout; /* bias 4 + multiplier 4 + shift 1 per channel */
-  const unsigned fwcs_bytes = (unsigned)nk * cin + (unsigned)rpb * (cout + 1) + (unsigned)(nk + 1) / 2 + quant;
+  const unsigned quant = st.quant_bytes; /* bias 4 + multiplier 4 + shift 1 per channel */
+  const unsigned fwcs_bytes = st.values_bytes + st.index_bytes + quant;
   const unsigned kept_bytes = (unsigned)nk * cin + quant;
   const unsigned csr_bytes = (unsigned)nnz * 3u + 4u * (cout + 1) + quant;
   const unsigned dense_bytes = (unsigned)cout * kk + quant;
-  printf("R %s %dx%dx%d->%d %d %u %u %u %u %u %u\n", CORE, h, w, cin, cout, sparsity, (unsigned)m,
-         fwcs_bytes, kept_bytes, csr_bytes, dense_bytes, (unsigned)nk);
+  printf("R %s %dx%dx%d->%d %d %u %u %u %u %u %u %s\n", CORE, h, w, cin, cout, sparsity, (unsigned)m,
+         fwcs_bytes, kept_bytes, csr_bytes, dense_bytes, (unsigned)nk, mask ? "mask" : "csr");
   int bad = memcmp(o_dense, o_fwcs, nout) != 0 || memcmp(o_dense_e, o_csr, nout) != 0;
   if (bad) printf("MISMATCH %dx%dx%d s=%d\n", h, w, cin, sparsity);
   free(in); free(wt); free(we); free(bias); free(mult); free(shift); free(keep); free(values);

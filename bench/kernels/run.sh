@@ -26,9 +26,9 @@ for cfg in "mps3_an547 mps3-an547" "mps2_an386 mps2-an386"; do
       dense = mark[m+1] - mark[m] - cal; fwcs = mark[m+2] - mark[m+1] - cal; csr = mark[m+3] - mark[m+2] - cal
       if (!hdr++) {
         printf "\n== %s (%s kernels), conv3x3 pad 1: instructions (millions) ==\n", board, $2
-        printf "%-16s %5s %9s %9s %9s %10s %9s %11s\n", "layer", "spars", "dense", "fwcs", "csr", "fwcs/dense", "csr/fwcs", "fwcs_bytes/kept"
+        printf "%-16s %5s %9s %9s %9s %10s %9s %15s %5s\n", "layer", "spars", "dense", "fwcs", "csr", "fwcs/dense", "csr/fwcs", "fwcs_bytes/kept", "index"
       }
-      printf "%-16s %4d%% %9.3f %9.3f %9.3f %10.3f %9.2f %11.4f\n", $3, $4, dense/1e6, fwcs/1e6, csr/1e6, fwcs/dense, csr/fwcs, $6/$7
+      printf "%-16s %4d%% %9.3f %9.3f %9.3f %10.3f %9.2f %15.4f %5s\n", $3, $4, dense/1e6, fwcs/1e6, csr/1e6, fwcs/dense, csr/fwcs, $6/$7, $11
     }' "$B/marks.txt" "$B/stdout.txt"
   grep -q MISMATCH "$B/stdout.txt" && status=1
 done

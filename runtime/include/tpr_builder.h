@@ -70,9 +70,11 @@ typedef struct {
 
 /** Storage choice for conv weights. */
 typedef enum {
-  TPR_STORAGE_AUTO = 0,  /**< FWCS iff its arrays (values + row_ptr + pos) are smaller than dense */
+  TPR_STORAGE_AUTO = 0,  /**< FWCS iff its arrays (values + index) are smaller than dense */
   TPR_STORAGE_DENSE = 1,
-  TPR_STORAGE_FWCS = 2
+  TPR_STORAGE_FWCS = 2,  /**< FWCS with the smaller index kind (CSR on a tie) */
+  TPR_STORAGE_FWCS_CSR = 3, /**< FWCS, CSR index forced (row pointers + positions) */
+  TPR_STORAGE_FWCS_MASK = 4 /**< FWCS, MASK index forced (filterlet bitmap) */
 } tpr_storage;
 
 /** Conv2d (groups 1) or depthwise conv2d. */
@@ -133,11 +135,11 @@ typedef struct {
   tpr_fmt_weight_kind kind;
   uint32_t nkept;         /**< kept filterlets (FWCS) or cout*kh*kw (dense) */
   uint32_t values_bytes;  /**< int8 weight bytes stored */
-  uint32_t index_bytes;   /**< row_ptr + pos bytes (0 for dense) */
+  uint32_t index_bytes;   /**< FWCS index bytes: CSR row_ptr + pos, or MASK bitmap (0 for dense) */
   uint32_t quant_bytes;   /**< bias (4) + multiplier (4) + shift (1) per output channel */
   uint32_t dense_bytes;   /**< cout*kh*kw*cin, for comparison */
-  uint8_t row_ptr_bytes; /**< FWCS: 1, 2 or 4 */
-  uint8_t pos_bits;      /**< FWCS: 4, 8, 16 or 32 */
+  uint8_t row_ptr_bytes; /**< FWCS CSR index: 1, 2 or 4; FWCS MASK index: 0; dense: 0 */
+  uint8_t pos_bits;      /**< FWCS CSR index: 4, 8, 16 or 32; FWCS MASK index: 1; dense: 0 */
 } tpr_weight_stats;
 
 /**
@@ -147,8 +149,10 @@ typedef struct {
  * @param layout   TPR_LAYOUT_OHWI (conv, FC: kh = kw = 1, cin = in_features) or TPR_LAYOUT_1HWO
  *                 (depthwise: cin = 1)
  * @param nkept    kept filterlets, 0..cout*kh*kw (ignored for 1HWO; pass cout*kh*kw)
- * @param storage  TPR_STORAGE_AUTO picks FWCS iff values + row_ptr + positions < dense bytes
- *                 (1HWO is always dense)
+ * @param storage  TPR_STORAGE_AUTO picks FWCS iff values + index < dense bytes, where the index
+ *                 is the smaller of CSR ((cout+1) row pointers + nkept positions) and MASK
+ *                 (ceil(cout*kh*kw/8) bitmap bytes); both depend only on the arguments, so the
+ *                 prediction is exact (1HWO is always dense)
  * @param[out] stats every field as tpr_builder_add_* would report it
  * @return TPR_OK; TPR_ERR_ARG for non-positive dims, nkept > cout*kh*kw or sizes past the format.
  */

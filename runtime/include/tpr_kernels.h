@@ -48,17 +48,23 @@ typedef struct {
   const int8_t* shift;       /**< [-31, 30], positive = left */
 } tpr_channel_quant;
 
-/** FWCS (filterlet-wise compressed storage) weights of one conv, see FORMAT.md. */
+/**
+ * FWCS (filterlet-wise compressed storage) weights of one conv, see FORMAT.md. Two index kinds:
+ * - CSR: row_ptr_bytes 1/2/4, pos_bits 4/8/16/32, row_ptr and pos as documented below;
+ * - MASK: row_ptr_bytes 0, pos_bits 1, row_ptr unused (may be NULL), pos = filterlet bitmap of
+ *   Cout*KH*KW bits, bit f = (o*KH + kh)*KW + kw in byte f/8, bit f%8; kept filterlets are the
+ *   set bits, in the same filter -> kh -> kw order as the values.
+ */
 typedef struct {
   const int8_t* values;  /**< kept filterlets (Cin bytes each), filter -> kh -> kw order, followed by
                               >= 16 readable bytes */
-  const void* row_ptr;   /**< Cout + 1 entries (u8, u16 or u32): filterlets of filter o are
+  const void* row_ptr;   /**< CSR: Cout + 1 entries (u8, u16 or u32): filterlets of filter o are
                               [row_ptr[o], row_ptr[o+1]); row_ptr[0] = 0, non-decreasing */
-  const void* pos;       /**< one entry per kept filterlet: kh*KW + kw, strictly increasing
+  const void* pos;       /**< CSR: one entry per kept filterlet: kh*KW + kw, strictly increasing
                               within a filter; 4-bit entries packed two per byte (low nibble
-                              first), or u8 / u16 / u32 */
-  uint8_t row_ptr_bytes; /**< 1, 2 or 4 */
-  uint8_t pos_bits;      /**< 4, 8, 16 or 32 */
+                              first), or u8 / u16 / u32. MASK: the filterlet bitmap. */
+  uint8_t row_ptr_bytes; /**< CSR: 1, 2 or 4; MASK: 0 */
+  uint8_t pos_bits;      /**< CSR: 4, 8, 16 or 32; MASK: 1 */
 } tpr_fwcs_weights;
 
 /* ---- convolution ---------------------------------------------------------------------------- */

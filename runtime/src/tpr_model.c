@@ -228,9 +228,29 @@ static tpr_status check_weight(const tpr_blob* B, uint32_t wi) {
     return TPR_OK;
   }
   CHECK(kind == TPR_WEIGHTS_FWCS && layout == TPR_LAYOUT_OHWI);
+  CHECK((uint64_t)nkept <= (uint64_t)cout * taps && (uint64_t)vl == (uint64_t)nkept * cin);
+  if (rpb == TPR_FMT_FWCS_MASK_ROW_PTR_BYTES) { /* MASK index: one bit per filterlet slot */
+    const uint64_t bits = (uint64_t)cout * taps;
+    CHECK(pbits == TPR_FMT_FWCS_MASK_POS_BITS && ro == 0 && bits <= 0xFFFFFFFFu);
+    CHECK(po % TPR_FMT_ALIGN == 0 && in_data(B, po, (bits + 7u) / 8u));
+    const uint8_t* m = B->sec[TPR_SEC_DATA] + po;
+    const uint32_t full = (uint32_t)(bits >> 3), rest = (uint32_t)(bits & 7u);
+    uint64_t ones = 0;
+    for (uint32_t i = 0; i < full; ++i) {
+      uint32_t x = m[i];
+      x = x - ((x >> 1) & 0x55u);
+      x = (x & 0x33u) + ((x >> 2) & 0x33u);
+      ones += (x + (x >> 4)) & 0x0Fu;
+    }
+    if (rest) {
+      CHECK((m[full] >> rest) == 0); /* unused high bits of the last byte are 0 */
+      for (uint32_t i = 0; i < rest; ++i) ones += (m[full] >> i) & 1u;
+    }
+    CHECK(ones == nkept);
+    return TPR_OK;
+  }
   CHECK(rpb == 1 || rpb == 2 || rpb == 4);
   CHECK(pbits == 4 || pbits == 8 || pbits == 16 || pbits == 32);
-  CHECK((uint64_t)nkept <= (uint64_t)cout * taps && (uint64_t)vl == (uint64_t)nkept * cin);
   CHECK(ro % TPR_FMT_ALIGN == 0 && po % TPR_FMT_ALIGN == 0);
   CHECK(in_data(B, ro, ((uint64_t)cout + 1) * rpb) && in_data(B, po, ((uint64_t)nkept * pbits + 7u) / 8u));
   const uint8_t* rp = B->sec[TPR_SEC_DATA] + ro;
@@ -462,9 +482,9 @@ static tpr_status check_op(tpr_blob* B, uint32_t i, struct tpr_op_rt* rt) {
     rt->filter = (const int8_t*)(d + tpr_rd_u32(w + TPR_FMT_W_VALUES_OFF));
     if (rt->impl == TPR_IMPL_CONV_FWCS) {
       rt->fwcs.values = rt->filter;
-      rt->fwcs.row_ptr = d + tpr_rd_u32(w + TPR_FMT_W_ROW_PTR_OFF);
-      rt->fwcs.pos = d + tpr_rd_u32(w + TPR_FMT_W_POS_OFF);
       rt->fwcs.row_ptr_bytes = (uint8_t)tpr_rd_u8(w + TPR_FMT_W_ROW_PTR_BYTES);
+      rt->fwcs.row_ptr = rt->fwcs.row_ptr_bytes ? d + tpr_rd_u32(w + TPR_FMT_W_ROW_PTR_OFF) : NULL;
+      rt->fwcs.pos = d + tpr_rd_u32(w + TPR_FMT_W_POS_OFF);
       rt->fwcs.pos_bits = (uint8_t)tpr_rd_u8(w + TPR_FMT_W_POS_BITS);
       scratch = tpr_conv2d_fwcs_s8_scratch_size(&rt->in_dims, &rt->f_dims, &rt->out_dims);
     } else if (code == TPR_OP_CONV2D && rt->impl == TPR_IMPL_CONV_1X1) {

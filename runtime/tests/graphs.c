@@ -174,9 +174,18 @@ void tg_make(tg_graph* g, int which, uint32_t seed) {
     g->outputs[0] = o1; g->outputs[1] = o2; g->num_outputs = 2;
   } else if (which == 1) {
     uint16_t x = tensor(g, 4, 1, 8, 8, 20, 0.03f, 7);
-    uint16_t y = conv(g, x, 24, 3, 2, 1, 1, 40, 3, 0, 0, TPR_STORAGE_FWCS);
+    uint16_t y = conv(g, x, 24, 3, 2, 1, 1, 40, 3, 0, 0, TPR_STORAGE_FWCS_CSR);
     g->inputs[0] = x; g->num_inputs = 1;
     g->outputs[0] = y; g->num_outputs = 1;
+  } else if (which == 3) {
+    /* MASK-indexed FWCS chain: Cin 16 and 32 (MVE fast paths, groups straddling output rows),
+     * Cin 12 with stride 2 and asymmetric padding, empty filters, a ReLU */
+    uint16_t x = tensor(g, 4, 1, 9, 10, 16, 0.03f, -3);
+    uint16_t c1 = conv(g, x, 32, 3, 1, 1, 1, 45, 3, 1, 0, TPR_STORAGE_FWCS_MASK);
+    uint16_t c2 = conv(g, c1, 12, 3, 1, 1, 1, 30, 2, 0, 0, TPR_STORAGE_FWCS_MASK);
+    uint16_t c3 = conv(g, c2, 7, 3, 2, 0, 1, 60, 1, 0, 0, TPR_STORAGE_FWCS_MASK);
+    g->inputs[0] = x; g->num_inputs = 1;
+    g->outputs[0] = c3; g->outputs[1] = c1; g->num_outputs = 2;
   } else {
     uint16_t x0 = tensor(g, 4, 2, 6, 5, 4, 0.02f, 0);
     uint16_t x1 = tensor(g, 4, 2, 6, 5, 6, 0.03f, -9);

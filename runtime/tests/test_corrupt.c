@@ -195,6 +195,89 @@ static void m_plan_odd(uint8_t* b, size_t n) { (void)n; wr32(b + P + TPR_FMT_PLA
 static void m_arena_small(uint8_t* b, size_t n) { (void)n; wr32(b + P, 16); }
 static void m_reserved(uint8_t* b, size_t n) { (void)n; b[W + 60] = 1; }
 
+/* graph 3: MASK-indexed FWCS records; Wm = the record whose bitmap has unused high bits */
+static uint32_t Wm;
+static uint32_t mask_bits(const uint8_t* b) {
+  return rd32(b + Wm + TPR_FMT_W_COUT) * (uint32_t)(b[Wm + TPR_FMT_W_KH] * b[Wm + TPR_FMT_W_KW]);
+}
+static uint8_t* mask_of(uint8_t* b) { return b + D + rd32(b + Wm + TPR_FMT_W_POS_OFF); }
+static void mm_pad_bit(uint8_t* b, size_t n) { /* an unused high bit of the last byte set */
+  (void)n;
+  const uint32_t bits = mask_bits(b);
+  mask_of(b)[bits / 8] |= (uint8_t)(0x80u);
+}
+static void mm_clear(uint8_t* b, size_t n) { /* one kept bit cleared: popcount != nkept */
+  (void)n;
+  uint8_t* m = mask_of(b);
+  uint32_t i = 0;
+  while (m[i] == 0) ++i;
+  m[i] = (uint8_t)(m[i] & (m[i] - 1u));
+}
+static void mm_set(uint8_t* b, size_t n) { /* one pruned bit set: popcount != nkept */
+  (void)n;
+  uint8_t* m = mask_of(b);
+  uint32_t i = 0;
+  while (m[i] == 0xFF) ++i;
+  m[i] = (uint8_t)(m[i] | (m[i] + 1u));
+}
+static void mm_pos_bits(uint8_t* b, size_t n) { (void)n; b[Wm + TPR_FMT_W_POS_BITS] = 4; }
+static void mm_rpb(uint8_t* b, size_t n) { (void)n; b[Wm + TPR_FMT_W_ROW_PTR_BYTES] = 1; }
+static void mm_row_off(uint8_t* b, size_t n) { (void)n; wr32(b + Wm + TPR_FMT_W_ROW_PTR_OFF, 16); }
+static void mm_off_end(uint8_t* b, size_t n) { /* bitmap running past the DATA section */
+  uint32_t len;
+  sec_off(b, TPR_SEC_DATA, &len);
+  (void)n;
+  wr32(b + Wm + TPR_FMT_W_POS_OFF, (len & ~15u));
+}
+static void mm_off_unaligned(uint8_t* b, size_t n) { (void)n; wr32(b + Wm + TPR_FMT_W_POS_OFF, rd32(b + Wm + TPR_FMT_W_POS_OFF) + 1); }
+static void mm_nkept(uint8_t* b, size_t n) { /* nkept and values_len both +1: popcount catches it */
+  (void)n;
+  const uint32_t cin = rd32(b + Wm + TPR_FMT_W_CIN);
+  wr32(b + Wm + TPR_FMT_W_NKEPT, rd32(b + Wm + TPR_FMT_W_NKEPT) + 1);
+  wr32(b + Wm + TPR_FMT_W_VALUES_LEN, rd32(b + Wm + TPR_FMT_W_VALUES_LEN) + cin);
+}
+static void mm_cout_huge(uint8_t* b, size_t n) { (void)n; wr32(b + Wm + TPR_FMT_W_COUT, 0x7FFFFFFFu); }
+
+static void test_hostile_mask(void) {
+  uint8_t* blob;
+  size_t n;
+  make_blob(3, 21, &blob, &n);
+  W = sec_off(blob, TPR_SEC_WEIGHTS, NULL);
+  D = sec_off(blob, TPR_SEC_DATA, NULL);
+  uint32_t len;
+  sec_off(blob, TPR_SEC_WEIGHTS, &len);
+  Wm = 0;
+  for (uint32_t r = 0; r < len / TPR_FMT_W_SIZE; ++r) {
+    const uint8_t* w = blob + W + r * TPR_FMT_W_SIZE;
+    TU_CHECK(w[TPR_FMT_W_KIND] == TPR_WEIGHTS_FWCS && w[TPR_FMT_W_ROW_PTR_BYTES] == 0 &&
+                 w[TPR_FMT_W_POS_BITS] == 1 && rd32(w + TPR_FMT_W_ROW_PTR_OFF) == 0,
+             "graph 3 record %u is FWCS with the MASK index", r);
+    Wm = W + r * TPR_FMT_W_SIZE;
+    if (mask_bits(blob) % 8 != 0) break;
+  }
+  TU_CHECK(mask_bits(blob) % 8 != 0, "graph 3 has a bitmap with unused bits");
+  struct { const char* name; mutator m; tpr_status want; } cases[] = {
+      {"mask_pad_bit", mm_pad_bit, TPR_ERR_CORRUPT}, {"mask_clear", mm_clear, TPR_ERR_CORRUPT},
+      {"mask_set", mm_set, TPR_ERR_CORRUPT}, {"mask_pos_bits", mm_pos_bits, TPR_ERR_CORRUPT},
+      {"mask_rpb", mm_rpb, TPR_ERR_CORRUPT}, {"mask_row_off", mm_row_off, TPR_ERR_CORRUPT},
+      {"mask_off_end", mm_off_end, TPR_ERR_CORRUPT},
+      {"mask_off_unaligned", mm_off_unaligned, TPR_ERR_CORRUPT},
+      {"mask_nkept", mm_nkept, TPR_ERR_CORRUPT}, {"mask_cout_huge", mm_cout_huge, TPR_ERR_CORRUPT},
+  };
+  uint8_t* c = malloc(n);
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
+    memcpy(c, blob, n);
+    cases[i].m(c, n);
+    fix_crc(c, n);
+    tpr_status st = try_blob(c, n, 0);
+    TU_CHECK(st == cases[i].want, "hostile %s: got %s want %s", cases[i].name, tpr_status_str(st),
+             tpr_status_str(cases[i].want));
+  }
+  TU_CHECK(try_blob(blob, n, 0) == TPR_OK, "pristine graph 3");
+  free(c);
+  free(blob);
+}
+
 static void test_hostile(void) {
   uint8_t* blob;
   size_t n;
@@ -249,6 +332,7 @@ static void test_hostile(void) {
 int main(int argc, char** argv) {
   const int fuzz = argc > 1 ? atoi(argv[1]) : 20000;
   test_hostile();
+  test_hostile_mask();
   for (int which = 0; which < TG_NUM_GRAPHS; ++which) {
     uint8_t* blob;
     size_t n;

@@ -1,6 +1,6 @@
 /* Every kernel (whichever variant is linked) against the brute-force oracle on random shapes:
- * strides 1/2, asymmetric padding, odd and small channel counts, FWCS with all index widths and
- * filters without kept filterlets, depth multipliers, clamps. Buffers are exactly sized so that
+ * strides 1/2, asymmetric padding, odd and small channel counts, FWCS with all CSR index widths
+ * and the MASK index, filters without kept filterlets, depth multipliers, clamps. Buffers are exactly sized so that
  * AddressSanitizer flags any over-read (FWCS values carry the 16-byte pad the format promises). */
 #include <stdlib.h>
 #include <string.h>
@@ -177,6 +177,28 @@ static void test_conv(int iter) {
                iter, rpb, pb, (long long)at, at >= 0 ? want[at] : 0, at >= 0 ? got[at] : 0);
       free(scratch); free(values); free(rp); free(pos);
     }
+  /* FWCS with the MASK index (filterlet bitmap, exactly sized: ASan catches any over-read) */
+  {
+    const int64_t bits = (int64_t)df.n * taps;
+    int8_t* values = malloc((size_t)(nkept * df.c + 16));
+    uint8_t* mask = calloc((size_t)((bits + 7) / 8 ? (bits + 7) / 8 : 1), 1);
+    int64_t j = 0;
+    for (int64_t f = 0; f < bits; ++f) {
+      if (!k.keep[f]) continue;
+      memcpy(values + j * df.c, k.w + f * df.c, (size_t)df.c);
+      mask[f >> 3] = (uint8_t)(mask[f >> 3] | (1u << (f & 7)));
+      ++j;
+    }
+    memset(values + j * df.c, 0x7F, 16);
+    tpr_fwcs_weights fw = {values, NULL, mask, 0, 1};
+    ss = tpr_conv2d_fwcs_s8_scratch_size(&di, &df, &dout);
+    scratch = malloc(ss);
+    memset(got, 0x55, (size_t)nout);
+    tpr_conv2d_fwcs_s8(&p, &q, &di, k.in, &df, &fw, k.bias, &dout, got, scratch);
+    TU_CHECK(compare(want, got, nout, &at), "conv2d_fwcs mask iter %d at %lld: want %d got %d", iter,
+             (long long)at, at >= 0 ? want[at] : 0, at >= 0 ? got[at] : 0);
+    free(scratch); free(values); free(mask);
+  }
   free(want); free(got);
   free_case(&k);
 }

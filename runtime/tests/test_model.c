@@ -166,15 +166,40 @@ static void one_conv(int cout, int k, int cin, int keep_pct, tpr_storage storage
 }
 
 static void test_storage_choice(void) {
+  /* (row_ptr_bytes, pos_bits) = (0, 1) is the MASK index: the builder takes it whenever the
+   * bitmap (ceil(cout*kh*kw/8) bytes) is smaller than CSR's row pointers + positions */
   one_conv(16, 3, 16, 100, TPR_STORAGE_AUTO, TPR_WEIGHTS_DENSE, 0, 0);
-  one_conv(16, 3, 16, 50, TPR_STORAGE_AUTO, TPR_WEIGHTS_FWCS, 1, 4);   /* u8 row_ptr, 4-bit pos */
-  one_conv(64, 3, 16, 60, TPR_STORAGE_AUTO, TPR_WEIGHTS_FWCS, 2, 4);   /* > 255 kept: u16 */
-  one_conv(8, 5, 8, 50, TPR_STORAGE_AUTO, TPR_WEIGHTS_FWCS, 1, 8);     /* 25 taps: u8 pos */
-  one_conv(16, 3, 1, 80, TPR_STORAGE_AUTO, TPR_WEIGHTS_DENSE, 0, 0); /* index costs > savings */
-  one_conv(4, 17, 2, 30, TPR_STORAGE_AUTO, TPR_WEIGHTS_FWCS, 2, 16);  /* 289 taps: u16 positions */
-  one_conv(8192, 3, 1, 100, TPR_STORAGE_FWCS, TPR_WEIGHTS_FWCS, 4, 4); /* 73728 kept: u32 row_ptr */
-  one_conv(5, 3, 7, 0, TPR_STORAGE_AUTO, TPR_WEIGHTS_FWCS, 1, 4);    /* nothing kept: bias only */
-  one_conv(6, 1, 9, 100, TPR_STORAGE_FWCS, TPR_WEIGHTS_FWCS, 1, 4);  /* forced FWCS 1x1 */
+  one_conv(16, 3, 16, 50, TPR_STORAGE_AUTO, TPR_WEIGHTS_FWCS, 0, 1);   /* mask 18 B < CSR 53 B */
+  one_conv(16, 3, 16, 50, TPR_STORAGE_FWCS_CSR, TPR_WEIGHTS_FWCS, 1, 4); /* u8 row_ptr, 4-bit */
+  one_conv(64, 3, 16, 60, TPR_STORAGE_AUTO, TPR_WEIGHTS_FWCS, 0, 1);
+  one_conv(64, 3, 16, 60, TPR_STORAGE_FWCS_CSR, TPR_WEIGHTS_FWCS, 2, 4); /* > 255 kept: u16 */
+  one_conv(8, 5, 8, 50, TPR_STORAGE_AUTO, TPR_WEIGHTS_FWCS, 0, 1);
+  one_conv(8, 5, 8, 50, TPR_STORAGE_FWCS_CSR, TPR_WEIGHTS_FWCS, 1, 8); /* 25 taps: u8 pos */
+  one_conv(16, 3, 1, 80, TPR_STORAGE_AUTO, TPR_WEIGHTS_FWCS, 0, 1);  /* Cin 1: only a bitmap pays */
+  one_conv(16, 3, 1, 97, TPR_STORAGE_AUTO, TPR_WEIGHTS_DENSE, 0, 0); /* index costs > savings */
+  one_conv(4, 17, 2, 30, TPR_STORAGE_AUTO, TPR_WEIGHTS_FWCS, 0, 1);  /* 289 taps (> 25: bit walk) */
+  one_conv(4, 17, 2, 30, TPR_STORAGE_FWCS_CSR, TPR_WEIGHTS_FWCS, 2, 16); /* u16 positions */
+  one_conv(8192, 3, 1, 100, TPR_STORAGE_FWCS_CSR, TPR_WEIGHTS_FWCS, 4, 4); /* u32 row_ptr */
+  one_conv(8192, 3, 1, 100, TPR_STORAGE_FWCS, TPR_WEIGHTS_FWCS, 0, 1);
+  one_conv(5, 3, 7, 0, TPR_STORAGE_AUTO, TPR_WEIGHTS_FWCS, 1, 4);    /* nothing kept; 6 = 6 B: tie -> CSR */
+  one_conv(5, 3, 7, 0, TPR_STORAGE_FWCS_MASK, TPR_WEIGHTS_FWCS, 0, 1); /* empty bitmap */
+  one_conv(6, 1, 9, 100, TPR_STORAGE_FWCS, TPR_WEIGHTS_FWCS, 0, 1);  /* forced FWCS 1x1 */
+  one_conv(6, 1, 9, 100, TPR_STORAGE_FWCS_CSR, TPR_WEIGHTS_FWCS, 1, 4);
+
+  /* the byte counts tpr_builder_weight_stats() predicts (the exporter and the pruners use them) */
+  tpr_weight_stats s;
+  TU_CHECK(tpr_builder_weight_stats(TPR_LAYOUT_OHWI, 32, 3, 3, 16, 32, TPR_STORAGE_AUTO, &s) == TPR_OK &&
+               s.kind == TPR_WEIGHTS_FWCS && s.row_ptr_bytes == 0 && s.pos_bits == 1 &&
+               s.index_bytes == 36 && s.values_bytes == 512 && s.quant_bytes == 288,
+           "32x3x3x16, 32 kept: 36-byte bitmap (index %u)", s.index_bytes);
+  TU_CHECK(tpr_builder_weight_stats(TPR_LAYOUT_OHWI, 32, 3, 3, 16, 32, TPR_STORAGE_FWCS_CSR, &s) == TPR_OK &&
+               s.row_ptr_bytes == 1 && s.pos_bits == 4 && s.index_bytes == 33 + 16,
+           "CSR forced: 33 row pointers + 16 position bytes (index %u)", s.index_bytes);
+  TU_CHECK(tpr_builder_weight_stats(TPR_LAYOUT_OHWI, 3, 1, 1, 8, 1, TPR_STORAGE_AUTO, &s) == TPR_OK &&
+               s.kind == TPR_WEIGHTS_FWCS && s.index_bytes == 1 && s.values_bytes == 8,
+           "3 filters, 1 kept: 1-byte bitmap");
+  TU_CHECK(tpr_builder_weight_stats(TPR_LAYOUT_OHWI, 4, 3, 3, 4, 4, (tpr_storage)7, &s) == TPR_ERR_ARG,
+           "unknown storage value");
 }
 
 static void test_explicit_plan(void) {

@@ -36,10 +36,16 @@ static void* rnd(size_t n) {
 }
 static void* scratch_of(size_t a, size_t b) { return malloc((a > b ? a : b) + 16); }
 
+static int quant_mode = 0; /* 0: shifts -12..-6; 1: any shift incl. 0 and left shifts, any clamp */
+
 static void conv_case(int n, int h, int w, int cin, int cout, int k, int s, int pad, int keep_pct) {
   const int oh = (h + 2 * pad - k) / s + 1, ow = (w + 2 * pad - k) / s + 1;
   tpr_dims di = {n, h, w, cin}, df = {cout, k, k, cin}, dout = {n, oh, ow, cout};
   tpr_conv_params p = {R(-127, 128), R(-128, 127), s, s, pad, pad, R(-128, -100), R(100, 127)};
+  if (quant_mode) { /* ReLU-like lower bounds, act_max below 127, full range */
+    p.act_min = R(-128, 20);
+    p.act_max = R(0, 1) ? 127 : R(p.act_min, 127);
+  }
   int8_t* in = rnd((size_t)n * h * w * cin);
   int8_t* wt = rnd((size_t)cout * k * k * cin);
   int32_t* bias = malloc(4u * cout);
@@ -48,7 +54,7 @@ static void conv_case(int n, int h, int w, int cin, int cout, int k, int s, int 
   for (int o = 0; o < cout; ++o) {
     bias[o] = R(-50000, 50000);
     mult[o] = (int32_t)(0x40000000u + (bf_rand(&seed) & 0x3FFFFFFFu));
-    shift[o] = (int8_t)R(-12, -6);
+    shift[o] = (int8_t)(quant_mode ? (R(0, 3) ? R(-12, -1) : R(-2, 3)) : R(-12, -6));
   }
   tpr_channel_quant q = {mult, shift};
   const size_t no = (size_t)n * oh * ow * cout;
@@ -73,6 +79,10 @@ static void conv_case(int n, int h, int w, int cin, int cout, int k, int s, int 
   rp[cout] = (uint16_t)j;
   memset(vals + (size_t)j * cin, 0, 16);
   tpr_fwcs_weights fw = {vals, rp, pos, 2, 8};
+  uint8_t* mask = calloc((size_t)(cout * taps + 7) / 8 + 1, 1);
+  for (int f = 0; f < cout * taps; ++f)
+    if (keep[f]) mask[f >> 3] = (uint8_t)(mask[f >> 3] | (1u << (f & 7)));
+  tpr_fwcs_weights fm = {vals, NULL, mask, 0, 1};
 
   void* sc = scratch_of(tpr_conv2d_s8_scratch_size(&di, &df, &dout), REF(conv2d_s8_scratch_size)(&di, &df, &dout));
   tpr_conv2d_s8(&p, &q, &di, in, &df, wt, bias, &dout, a, sc);
@@ -83,7 +93,11 @@ static void conv_case(int n, int h, int w, int cin, int cout, int k, int s, int 
   tpr_conv2d_fwcs_s8(&p, &q, &di, in, &df, &fw, bias, &dout, a, sc);
   REF(conv2d_fwcs_s8)(&p, &q, &di, in, &df, &fw, bias, &dout, b, sc);
   TU_CHECK(memcmp(a, b, no) == 0, "fwcs %dx%dx%d->%d k%d s%d keep %d", h, w, cin, cout, k, s, keep_pct);
+  tpr_conv2d_fwcs_s8(&p, &q, &di, in, &df, &fm, bias, &dout, a, sc);
+  TU_CHECK(memcmp(a, b, no) == 0, "fwcs mask %dx%dx%d->%d k%d s%d pad %d keep %d", h, w, cin, cout, k,
+           s, pad, keep_pct);
   free(sc);
+  free(mask);
   if (k == 1 && pad == 0) {
     sc = scratch_of(tpr_conv2d_1x1_s8_scratch_size(&di, &df, &dout), REF(conv2d_1x1_s8_scratch_size)(&di, &df, &dout));
     tpr_conv2d_1x1_s8(&p, &q, &di, in, &df, wt, bias, &dout, a, sc);
@@ -149,6 +163,18 @@ int main(void) {
               R(0, 4) * 25);
     fc_case(R(1, 3), R(1, 300), R(1, 50));
   }
+  /* the optimized FWCS kernels' special paths: Cin 8/16/24/32 (MVE 3x3 stride-1 row builder,
+   * DSP paired groups), widths that are / are not multiples of 4, pads 0..2, strides 1/2, any
+   * requantization shift and clamp, empty and full masks */
+  quant_mode = 1;
+  for (int i = 0; i < TPR_TEST_ITERS / 2 + 10; ++i) {
+    static const int cins[] = {16, 32, 8, 24, 4, 12, 48};
+    static const int keeps[] = {0, 10, 50, 90, 100};
+    const int k = R(0, 4) ? 3 : (R(0, 1) ? 1 : 5);
+    conv_case(R(1, 2), R(k, 11), R(k, 13), cins[R(0, 6)], R(1, 24), k, R(0, 3) ? 1 : 2,
+              R(0, k - 1), keeps[R(0, 4)]);
+  }
+  quant_mode = 0;
   fc_case(1, 1024, 256);
   return tu_finish();
 }

@@ -167,13 +167,25 @@ tpr_status tpr_builder_weight_stats(int layout, int32_t cout, int32_t kh, int32_
   if (dense_bytes > 0x7FFFFFFFu) return TPR_ERR_ARG;
   if (layout == TPR_LAYOUT_1HWO) nkept = (uint32_t)((uint64_t)cout * taps);
   if ((uint64_t)nkept > (uint64_t)cout * taps) return TPR_ERR_ARG;
-  const uint32_t rpb = nkept <= 0xFFu ? 1u : (nkept <= 0xFFFFu ? 2u : 4u);
-  const uint32_t pbits = taps <= 16u ? 4u : (taps <= 256u ? 8u : (taps <= 65536u ? 16u : 32u));
-  const uint64_t pos_bytes = ((uint64_t)nkept * pbits + 7u) / 8u;
-  const uint64_t index_bytes = ((uint64_t)cout + 1) * rpb + pos_bytes;
+  /* the two FWCS index kinds (FORMAT.md 7.2): CSR = row pointers + positions, MASK = one bit per
+   * filterlet slot; the smaller one is used (CSR on a tie), unless the caller forces one */
+  const uint32_t csr_rpb = nkept <= 0xFFu ? 1u : (nkept <= 0xFFFFu ? 2u : 4u);
+  const uint32_t csr_pbits = taps <= 16u ? 4u : (taps <= 256u ? 8u : (taps <= 65536u ? 16u : 32u));
+  const uint64_t csr_bytes = ((uint64_t)cout + 1) * csr_rpb + ((uint64_t)nkept * csr_pbits + 7u) / 8u;
+  const uint64_t mask_bytes = ((uint64_t)cout * taps + 7u) / 8u;
+  const int mask = storage == TPR_STORAGE_FWCS_MASK ||
+                   (storage != TPR_STORAGE_FWCS_CSR && mask_bytes < csr_bytes);
+  const uint32_t rpb = mask ? TPR_FMT_FWCS_MASK_ROW_PTR_BYTES : csr_rpb;
+  const uint32_t pbits = mask ? TPR_FMT_FWCS_MASK_POS_BITS : csr_pbits;
+  const uint64_t index_bytes = mask ? mask_bytes : csr_bytes;
   const uint64_t fwcs_bytes = (uint64_t)nkept * cin + index_bytes;
+  if (storage != TPR_STORAGE_AUTO && storage != TPR_STORAGE_DENSE && storage != TPR_STORAGE_FWCS &&
+      storage != TPR_STORAGE_FWCS_CSR && storage != TPR_STORAGE_FWCS_MASK)
+    return TPR_ERR_ARG;
   const int fwcs = layout == TPR_LAYOUT_OHWI &&
-                   (storage == TPR_STORAGE_FWCS || (storage == TPR_STORAGE_AUTO && fwcs_bytes < dense_bytes));
+                   (storage == TPR_STORAGE_FWCS || storage == TPR_STORAGE_FWCS_CSR ||
+                    storage == TPR_STORAGE_FWCS_MASK ||
+                    (storage == TPR_STORAGE_AUTO && fwcs_bytes < dense_bytes));
   stats->kind = fwcs ? TPR_WEIGHTS_FWCS : TPR_WEIGHTS_DENSE;
   stats->nkept = fwcs ? nkept : (uint32_t)((uint64_t)cout * taps);
   stats->values_bytes = fwcs ? nkept * (uint32_t)cin : (uint32_t)dense_bytes;
@@ -206,8 +218,9 @@ static tpr_status add_weights(tpr_builder* b, int layout, int32_t cout, int32_t 
   const tpr_status pst = tpr_builder_weight_stats(layout, cout, kh, kw, cin, nkept, storage, &plan);
   if (pst != TPR_OK) return pst;
   const uint32_t rpb = plan.row_ptr_bytes, pbits = plan.pos_bits;
-  const uint64_t pos_bytes = ((uint64_t)nkept * pbits + 7u) / 8u;
   const int fwcs = plan.kind == TPR_WEIGHTS_FWCS;
+  const int mask = fwcs && rpb == TPR_FMT_FWCS_MASK_ROW_PTR_BYTES;
+  const uint64_t pos_bytes = mask ? plan.index_bytes : ((uint64_t)nkept * pbits + 7u) / 8u;
   wr_u8(w + TPR_FMT_W_LAYOUT, (uint32_t)layout);
   wr_u32(w + TPR_FMT_W_COUT, (uint32_t)cout);
   wr_u16(w + TPR_FMT_W_KH, (uint32_t)kh);
@@ -234,26 +247,27 @@ static tpr_status add_weights(tpr_builder* b, int layout, int32_t cout, int32_t 
     values_bytes = nkept * (uint32_t)cin;
     uint8_t* v = data_array(b, values_bytes, TPR_FMT_VALUES_PAD, &vo);
     if (!v) return TPR_ERR_ARENA;
-    uint8_t* rp = data_array(b, ((size_t)cout + 1) * rpb, 0, &ro);
-    if (!rp) return TPR_ERR_ARENA;
+    uint8_t* rp = NULL;
+    if (!mask && !data_array(b, ((size_t)cout + 1) * rpb, 0, &ro)) return TPR_ERR_ARENA;
     uint8_t* pos = data_array(b, (size_t)pos_bytes, 0, &po);
     if (!pos) return TPR_ERR_ARENA;
     v = b->data.data + vo; /* data may have moved */
-    rp = b->data.data + ro;
+    if (!mask) rp = b->data.data + ro;
     w = b->weights.data + woff;
     uint32_t j = 0;
     for (int32_t o = 0; o < cout; ++o) {
-      put_index(rp, rpb * 8u, (uint32_t)o, j);
+      if (!mask) put_index(rp, rpb * 8u, (uint32_t)o, j);
       for (uint32_t t = 0; t < taps; ++t) {
         const uint64_t f = (uint64_t)o * taps + t;
         if (keep && !keep[f]) continue;
         memcpy(v + (size_t)j * cin, weights + f * cin, (size_t)cin);
-        put_index(pos, pbits, j, t);
+        if (mask) pos[f >> 3] = (uint8_t)(pos[f >> 3] | (1u << (f & 7u)));
+        else put_index(pos, pbits, j, t);
         ++j;
       }
     }
-    put_index(rp, rpb * 8u, (uint32_t)cout, j);
-    index_bytes = (uint32_t)(((uint64_t)cout + 1) * rpb + pos_bytes);
+    if (!mask) put_index(rp, rpb * 8u, (uint32_t)cout, j);
+    index_bytes = (uint32_t)(mask ? pos_bytes : ((uint64_t)cout + 1) * rpb + pos_bytes);
   }
   wr_u32(w + TPR_FMT_W_VALUES_OFF, vo);
   wr_u32(w + TPR_FMT_W_VALUES_LEN, values_bytes);

@@ -53,6 +53,67 @@ static inline uint32_t tpr_pos_at(const void* a, uint8_t bits, uint32_t j) {
   return tpr_idx_at(a, (uint8_t)(bits >> 3), j);
 }
 
+/** 1 when w uses the MASK index kind (filterlet bitmap, no row pointers), 0 for CSR. */
+static inline int tpr_fwcs_is_mask(const tpr_fwcs_weights* w) { return w->row_ptr_bytes == 0; }
+
+/** Walks the kept filterlets of one filter, in values order, for either index kind. */
+typedef struct { uint32_t j, end, f, f0, f_end, bits; int window; } tpr_fwcs_cursor;
+
+/** index of the lowest set bit of x != 0 */
+static inline uint32_t tpr_ctz(uint32_t x) {
+#if defined(__GNUC__) || defined(__clang__)
+  return (uint32_t)__builtin_ctz(x);
+#else
+  uint32_t n = 0;
+  while (!(x & 1u)) { x >>= 1; ++n; }
+  return n;
+#endif
+}
+
+/** Start filter o (taps = KH*KW). MASK with taps <= 25: the filter's bits are read once into a
+ *  32-bit window (only the bitmap bytes that hold them) and walked with count-trailing-zeros. */
+static inline void tpr_fwcs_filter(const tpr_fwcs_weights* w, uint32_t taps, uint32_t o,
+                                   tpr_fwcs_cursor* c) {
+  c->j = c->end = c->f = c->f0 = c->f_end = c->bits = 0;
+  c->window = 0;
+  if (tpr_fwcs_is_mask(w)) {
+    c->f0 = c->f = o * taps;
+    c->f_end = c->f0 + taps;
+    c->window = taps <= 25u;
+    if (c->window) {
+      const uint8_t* m = (const uint8_t*)w->pos + (c->f0 >> 3);
+      const uint32_t sh = c->f0 & 7u, nbytes = (sh + taps + 7u) >> 3;
+      uint32_t x = 0;
+      for (uint32_t i = 0; i < nbytes; ++i) x |= (uint32_t)m[i] << (8u * i);
+      c->bits = (x >> sh) & ((1u << taps) - 1u);
+    }
+  } else {
+    c->j = tpr_idx_at(w->row_ptr, w->row_ptr_bytes, o);
+    c->end = tpr_idx_at(w->row_ptr, w->row_ptr_bytes, o + 1u);
+  }
+}
+
+/** Next kept filterlet of the current filter: *t = its position kh*KW + kw; 0 when done. */
+static inline int tpr_fwcs_next(const tpr_fwcs_weights* w, tpr_fwcs_cursor* c, uint32_t* t) {
+  if (tpr_fwcs_is_mask(w)) {
+    if (c->window) {
+      if (!c->bits) return 0;
+      *t = tpr_ctz(c->bits);
+      c->bits &= c->bits - 1u;
+      return 1;
+    }
+    const uint8_t* m = (const uint8_t*)w->pos;
+    while (c->f < c->f_end) {
+      const uint32_t f = c->f++;
+      if ((m[f >> 3] >> (f & 7u)) & 1u) { *t = f - c->f0; return 1; }
+    }
+    return 0;
+  }
+  if (c->j >= c->end) return 0;
+  *t = tpr_pos_at(w->pos, w->pos_bits, c->j++);
+  return 1;
+}
+
 #define TPR_ALIGN16(x) (((x) + 15u) & ~(size_t)15u)
 
 #endif

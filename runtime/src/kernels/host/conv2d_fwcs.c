@@ -1,5 +1,6 @@
-/* FWCS int8 conv2d, portable optimized C (DTMM structure, see ref/conv2d_fwcs.c): the per-filter
- * weight sums are computed once per call into scratch, each kept filterlet's Cin weights are
+/* FWCS int8 conv2d, portable optimized C (DTMM structure, see ref/conv2d_fwcs.c): the index
+ * (CSR or MASK) is decoded once per call into per-filter counts and per-filterlet row offsets,
+ * the per-filter weight sums are computed once per call, each kept filterlet's Cin weights are
  * reused across 4 im2col rows. See tpr_kernels.h. */
 #include "host_util.h"
 
@@ -7,7 +8,9 @@ size_t tpr_conv2d_fwcs_s8_scratch_size(const tpr_dims* in_dims, const tpr_dims* 
                                        const tpr_dims* out_dims) {
   (void)in_dims; (void)out_dims;
   const size_t k = (size_t)filter_dims->h * filter_dims->w * filter_dims->c;
-  return TPR_ALIGN16(4u * k) + 4u * (size_t)filter_dims->n + 16u;
+  /* rows | eff[cout] | count[cout] | base u16[cout*kh*kw] (offsets < K <= 32768) */
+  return TPR_ALIGN16(4u * k) + 8u * (size_t)filter_dims->n +
+         2u * (size_t)filter_dims->n * filter_dims->h * filter_dims->w + 16u;
 }
 
 void tpr_conv2d_fwcs_s8(const tpr_conv_params* p, const tpr_channel_quant* q,
@@ -18,12 +21,21 @@ void tpr_conv2d_fwcs_s8(const tpr_conv_params* p, const tpr_channel_quant* q,
   const int32_t k = filter_dims->h * filter_dims->w * cin;
   int8_t* rows = (int8_t*)scratch;
   int32_t* eff = (int32_t*)(void*)((uint8_t*)scratch + TPR_ALIGN16(4u * (size_t)k));
+  /* decode the index once (either kind): per filter its kept count, per kept filterlet the
+   * byte offset of its tap inside an im2col row */
+  uint32_t* count = (uint32_t*)(eff + cout);
+  uint16_t* base = (uint16_t*)(void*)(count + cout);
   {
     const int8_t* v = w->values;
+    uint32_t j = 0;
     for (int32_t o = 0; o < cout; ++o) {
-      const uint32_t j0 = tpr_idx_at(w->row_ptr, w->row_ptr_bytes, (uint32_t)o);
-      const uint32_t j1 = tpr_idx_at(w->row_ptr, w->row_ptr_bytes, (uint32_t)o + 1u);
-      const int32_t len = (int32_t)(j1 - j0) * cin;
+      tpr_fwcs_cursor cur;
+      uint32_t t;
+      const uint32_t j0 = j;
+      tpr_fwcs_filter(w, (uint32_t)(filter_dims->h * filter_dims->w), (uint32_t)o, &cur);
+      while (tpr_fwcs_next(w, &cur, &t)) base[j++] = (uint16_t)(t * (uint32_t)cin);
+      count[o] = j - j0;
+      const int32_t len = (int32_t)(j - j0) * cin;
       eff[o] = (bias ? bias[o] : 0) + p->input_offset * tpr_sum_s8(v, len);
       v += len;
     }
@@ -36,14 +48,13 @@ void tpr_conv2d_fwcs_s8(const tpr_conv_params* p, const tpr_channel_quant* q,
     const int8_t* r2 = rows + (cnt > 2 ? 2 * k : 0);
     const int8_t* r3 = rows + (cnt > 3 ? 3 * k : 0);
     const int8_t* v = w->values;
-    uint32_t j = 0;
+    const uint16_t* b = base;
     int8_t* o_ptr = out + (size_t)pix * cout;
     for (int32_t o = 0; o < cout; ++o) {
       int32_t acc[4] = {0, 0, 0, 0};
-      const uint32_t end = tpr_idx_at(w->row_ptr, w->row_ptr_bytes, (uint32_t)o + 1u);
-      for (; j < end; ++j, v += cin) {
-        const int32_t base = (int32_t)tpr_pos_at(w->pos, w->pos_bits, j) * cin;
-        tpr_dot4_s8(v, rows + base, r1 + base, r2 + base, r3 + base, cin, acc);
+      for (uint32_t n = count[o]; n != 0; --n, v += cin) {
+        const uint32_t bo = *b++;
+        tpr_dot4_s8(v, rows + bo, r1 + bo, r2 + bo, r3 + bo, cin, acc);
       }
       for (int32_t r = 0; r < cnt; ++r)
         o_ptr[(size_t)r * cout + o] = tpr_requant_out(acc[r] + eff[o], q->multiplier[o],

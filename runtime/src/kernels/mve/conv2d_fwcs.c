@@ -1,6 +1,7 @@
 /* FWCS (filterlet-sparse) int8 conv2d for Arm Helium (MVE), following DTMM's design:
  * - once per call: per-filter weight sums (input offset folded into an effective bias), kept
- *   filterlet counts and row offsets decoded from row_ptr/pos (any index width) into scratch;
+ *   filterlet counts and row offsets decoded from the index (CSR row_ptr/pos of any width, or
+ *   the MASK bitmap) into scratch;
  * - per group of 4 output pixels: im2col rows, interleaved per 16-byte chunk when Cin % 16 == 0
  *   so a single pointer + immediate offsets reaches all 4 rows;
  * - per filter only its kept filterlets are visited; each 16-byte weight chunk is loaded once and
@@ -21,31 +22,98 @@ size_t tpr_conv2d_fwcs_s8_scratch_size(const tpr_dims* in_dims, const tpr_dims* 
   return TPR_ALIGN16(4u * k) + 16u + sizeof(tpr_mve_chan) * cout + sizeof(void*) * cout * taps + 16u;
 }
 
-/* all filters for one full group of 4 interleaved rows; CH = chunks per filterlet (1 or 2) */
+/* One filter with n + 1 (>= 1) kept filterlets of CH (1 or 2) chunks against a full group of 4
+ * interleaved rows: the first chunk uses VMLADAV (accumulators start at 0, no per-filter register
+ * initialisation), the rest VMLADAVA; *off walks the filterlets' row pointers. Per filterlet
+ * 2 + 9*CH instructions. */
+TPR_INLINE void fwcs_filter(const int8_t** v, const int8_t* const** off, uint32_t n, const int CH,
+                            int32_t* a0, int32_t* a1, int32_t* a2, int32_t* a3) {
+  const int8_t* wp = *v;
+  const int8_t* const* op = *off;
+  int32_t s0, s1, s2, s3;
+  const int8_t* r;
+#define TPR_MVE_ASM_FIRST                   \
+  "ldr         %[r], [%[o]], #4\n\t"          \
+  "vldrb.8     q0, [%[w]], #16\n\t"          \
+  "vldrb.8     q1, [%[r], #16]\n\t"          \
+  "vldrb.8     q2, [%[r], #32]\n\t"          \
+  "vmladav.s8  %[a1], q0, q1\n\t"            \
+  "vldrb.8     q3, [%[r], #48]\n\t"          \
+  "vmladav.s8  %[a2], q0, q2\n\t"            \
+  "vldrb.8     q4, [%[r]], #64\n\t"          \
+  "vmladav.s8  %[a3], q0, q3\n\t"            \
+  "vmladav.s8  %[a0], q0, q4\n\t"
+  if (CH == 1) {
+    __asm__ volatile(
+        TPR_MVE_ASM_FIRST
+        "wls lr, %[n], 2f\n"
+        "1:\n\t"
+        "ldr %[r], [%[o]], #4\n\t" TPR_MVE_ASM_CHUNK
+        "le lr, 1b\n"
+        "2:\n"
+        : [w] "+r"(wp), [o] "+r"(op), [r] "=&r"(r), [a0] "=&Te"(s0), [a1] "=&Te"(s1),
+          [a2] "=&Te"(s2), [a3] "=&Te"(s3)
+        : [n] "r"(n)
+        : "q0", "q1", "q2", "q3", "q4", "lr", "memory");
+  } else {
+    __asm__ volatile(
+        TPR_MVE_ASM_FIRST TPR_MVE_ASM_CHUNK
+        "wls lr, %[n], 2f\n"
+        "1:\n\t"
+        "ldr %[r], [%[o]], #4\n\t" TPR_MVE_ASM_CHUNK TPR_MVE_ASM_CHUNK
+        "le lr, 1b\n"
+        "2:\n"
+        : [w] "+r"(wp), [o] "+r"(op), [r] "=&r"(r), [a0] "=&Te"(s0), [a1] "=&Te"(s1),
+          [a2] "=&Te"(s2), [a3] "=&Te"(s3)
+        : [n] "r"(n)
+        : "q0", "q1", "q2", "q3", "q4", "lr", "memory");
+  }
+#undef TPR_MVE_ASM_FIRST
+  *v = wp;
+  *off = op;
+  *a0 = s0; *a1 = s1; *a2 = s2; *a3 = s3;
+}
+
+/* all filters for one full group of 4 interleaved rows; CH = chunks per filterlet (1 or 2);
+ * NEG: every channel's shift is in [-31, -1] (no left shift, always a rounding right shift) */
 TPR_INLINE void group4_il(const int8_t* values, const int8_t* const* off, int8_t* out,
                           const tpr_mve_chan* ch, const tpr_mve_chan* ch_end, int32_t out_off,
-                          int32x4_t vlo, int32x4_t vhi, uint32x4_t offs, const int CH) {
+                          int32x4_t vlo, int32x4_t vhi, uint32x4_t offs, const int CH,
+                          const int NEG) {
   const int8_t* v = values;
   for (; ch < ch_end; ++ch, ++out) {
-    int32_t a0 = ch->eff, a1 = a0, a2 = a0, a3 = a0; /* start from the effective bias */
-    tpr_mve_il_fwcs(&v, &off, ch->count, CH, &a0, &a1, &a2, &a3);
-    vstrbq_scatter_offset_s32(out, offs, tpr_mve_requant_chan(tpr_mve_vec4(a0, a1, a2, a3), ch, out_off, vlo, vhi));
+    int32x4_t acc;
+    const int32_t n1 = (int32_t)ch->count - 1; /* count <= KH*KW <= 32768 */
+    if (__builtin_expect(n1 >= 0, 1)) {
+      int32_t a0, a1, a2, a3;
+      fwcs_filter(&v, &off, (uint32_t)n1, CH, &a0, &a1, &a2, &a3);
+      acc = vaddq_n_s32(tpr_mve_vec4(a0, a1, a2, a3), ch->eff);
+    } else {
+      acc = vdupq_n_s32(ch->eff);
+    }
+    if (NEG) {
+      acc = vqrdmulhq_n_s32(acc, ch->mult);
+      acc = vqaddq_s32(acc, vshrq_n_s32(acc, 31)); /* x - 1 for negative x: half away from 0 */
+      acc = vrshlq_n_s32(acc, ch->shift);          /* rounding (half up) right shift */
+      acc = vminq_s32(vmaxq_s32(vqaddq_n_s32(acc, out_off), vlo), vhi);
+    } else {
+      acc = tpr_mve_requant_chan(acc, ch, out_off, vlo, vhi);
+    }
+    vstrbq_scatter_offset_s32(out, offs, acc);
   }
 }
-__attribute__((noinline)) static void group4_il_ch1(const int8_t* values, const int8_t* const* off,
-                                                    int8_t* out, const tpr_mve_chan* ch,
-                                                    const tpr_mve_chan* ch_end, int32_t out_off,
-                                                    int32x4_t vlo, int32x4_t vhi,
-                                                    uint32x4_t offs) {
-  group4_il(values, off, out, ch, ch_end, out_off, vlo, vhi, offs, 1);
-}
-__attribute__((noinline)) static void group4_il_ch2(const int8_t* values, const int8_t* const* off,
-                                                    int8_t* out, const tpr_mve_chan* ch,
-                                                    const tpr_mve_chan* ch_end, int32_t out_off,
-                                                    int32x4_t vlo, int32x4_t vhi,
-                                                    uint32x4_t offs) {
-  group4_il(values, off, out, ch, ch_end, out_off, vlo, vhi, offs, 2);
-}
+#define TPR_GROUP4_FN(name, CH, NEG)                                                              \
+  __attribute__((noinline)) static void name(const int8_t* values, const int8_t* const* off,      \
+                                             int8_t* out, const tpr_mve_chan* ch,                 \
+                                             const tpr_mve_chan* ch_end, int32_t out_off,         \
+                                             int32x4_t vlo, int32x4_t vhi, uint32x4_t offs) {     \
+    group4_il(values, off, out, ch, ch_end, out_off, vlo, vhi, offs, CH, NEG);                   \
+  }
+TPR_GROUP4_FN(group4_il_ch1, 1, 0)
+TPR_GROUP4_FN(group4_il_ch2, 2, 0)
+TPR_GROUP4_FN(group4_il_ch1_neg, 1, 1)
+TPR_GROUP4_FN(group4_il_ch2_neg, 2, 1)
+#undef TPR_GROUP4_FN
 
 /* generic loop (any Cin, partial groups): rows interleaved when Cin % 16 == 0, else contiguous */
 static void fwcs_rest(const tpr_conv_params* p, const tpr_dims* in_dims, const int8_t* in,
@@ -100,33 +168,50 @@ void tpr_conv2d_fwcs_s8(const tpr_conv_params* p, const tpr_channel_quant* q,
   /* decode once: counts, effective biases, filterlet row offsets (16-byte units when the rows are
    * interleaved, bytes otherwise) */
   const int8_t* v = w->values;
-  uint32_t j = tpr_idx_at(w->row_ptr, w->row_ptr_bytes, 0);
+  const uint32_t taps = (uint32_t)(filter_dims->h * filter_dims->w);
+  uint32_t j = 0;
+  int neg = 1; /* every shift < 0 */
   for (int32_t o = 0; o < cout; ++o) {
-    const uint32_t end = tpr_idx_at(w->row_ptr, w->row_ptr_bytes, (uint32_t)o + 1u);
-    ch[o].count = end - j;
-    ch[o].eff = (bias ? bias[o] : 0) + p->input_offset * tpr_mve_sum(v, (int32_t)(end - j) * cin);
-    ch[o].mult = q->multiplier[o];
-    ch[o].shift = q->shift[o];
-    v += (size_t)(end - j) * cin;
-    for (; j < end; ++j) {
-      const uint32_t t = tpr_pos_at(w->pos, w->pos_bits, j);
+    tpr_fwcs_cursor cur;
+    uint32_t t;
+    const uint32_t j0 = j;
+    tpr_fwcs_filter(w, taps, (uint32_t)o, &cur);
+    while (tpr_fwcs_next(w, &cur, &t)) {
       if (fast) rowp[j] = rows + t * (uint32_t)cin * 4u;
       else offset[j] = (uint16_t)(il ? t * (uint32_t)cin / 4u : t * (uint32_t)cin);
+      ++j;
     }
+    ch[o].count = j - j0;
+    ch[o].eff = (bias ? bias[o] : 0) + p->input_offset * tpr_mve_sum(v, (int32_t)(j - j0) * cin);
+    ch[o].mult = q->multiplier[o];
+    ch[o].shift = q->shift[o];
+    neg &= ch[o].shift < 0;
+    v += (size_t)(j - j0) * cin;
   }
   const uint32x4_t offs = tpr_mve_offsets(cout);
   const int32x4_t vlo = vdupq_n_s32(p->act_min), vhi = vdupq_n_s32(p->act_max);
   const int32_t npix = out_dims->n * out_dims->h * out_dims->w;
   int32_t pix = 0;
   if (fast) {
+    const int32_t ow = out_dims->w, plane = out_dims->h * ow;
+    const int s1k3 = p->stride_w == 1 && filter_dims->w == 3;
+    int8_t* padc = rows + 4 * (size_t)k; /* the 16 bytes after the rows: one pad chunk */
+    if (s1k3) vstrbq_s8(padc, vdupq_n_s8((int8_t)(-p->input_offset)));
     for (; pix + 4 <= npix; pix += 4) {
-      tpr_mve_interleave_rows(p, in_dims, in, filter_dims, out_dims, pix, 4, rows);
-      if (cin == 16)
-        group4_il_ch1(w->values, rowp, out + (size_t)pix * cout, ch, ch + cout, p->output_offset,
-                      vlo, vhi, offs);
-      else
-        group4_il_ch2(w->values, rowp, out + (size_t)pix * cout, ch, ch + cout, p->output_offset,
-                      vlo, vhi, offs);
+      const int32_t ox = pix % ow;
+      if (s1k3 && ox + 4 <= ow) {
+        if (cin == 16)
+          tpr_mve_interleave_rows_s1k3(p, in_dims, in, filter_dims->h, pix / plane,
+                                       (pix % plane) / ow, ox, padc, rows, 1);
+        else
+          tpr_mve_interleave_rows_s1k3(p, in_dims, in, filter_dims->h, pix / plane,
+                                       (pix % plane) / ow, ox, padc, rows, 2);
+      } else
+        tpr_mve_interleave_rows(p, in_dims, in, filter_dims, out_dims, pix, 4, rows);
+      (cin == 16 ? (neg ? group4_il_ch1_neg : group4_il_ch1)
+                 : (neg ? group4_il_ch2_neg : group4_il_ch2))(
+          w->values, rowp, out + (size_t)pix * cout, ch, ch + cout, p->output_offset, vlo, vhi,
+          offs);
     }
     if (pix < npix) { /* partial last group: the generic loop wants 16-byte-unit offsets */
       for (uint32_t i = 0; i < j; ++i) offset[i] = (uint16_t)((uint32_t)(rowp[i] - rows) >> 4);

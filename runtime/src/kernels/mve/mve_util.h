@@ -188,6 +188,47 @@ TPR_INLINE void tpr_mve_interleave_rows(const tpr_conv_params* p, const tpr_dims
   }
 }
 
+/** tpr_mve_interleave_rows for a full group of 4 output pixels that lie in one output row, with
+ *  stride_w == 1, KW == 3 and CH = Cin / 16 in {1, 2}: the 4 pixels' kernel rows overlap, so each
+ *  kernel row is built from 6 input chunk columns, each loaded once (from `padc`, 16 bytes of the
+ *  pad value, when outside the input) and stored into the 1..3 (tap, row) slots that use it:
+ *  6 loads + 12 stores per kernel row and chunk. Same bytes as tpr_mve_interleave_rows. */
+TPR_INLINE void tpr_mve_interleave_rows_s1k3(const tpr_conv_params* p, const tpr_dims* in_dims,
+                                             const int8_t* in, int32_t kh, int32_t n, int32_t oy,
+                                             int32_t ox, const int8_t* padc, int8_t* rows,
+                                             const int CH) {
+  const int32_t cin = 16 * CH, in_w = in_dims->w, in_h = in_dims->h;
+  const int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox - p->pad_left;
+  uint32_t valid = 0; /* bit x: input column ix0 + x inside the input */
+  for (int32_t x = 0; x < 6; ++x) valid |= (uint32_t)(ix0 + x >= 0 && ix0 + x < in_w) << x;
+  int32_t* d = (int32_t*)(void*)rows;
+  const size_t in_row = (size_t)in_w * cin;
+  /* addresses in integer arithmetic: a pointer is only formed for an in-bounds column */
+  const uintptr_t src_n = (uintptr_t)in + (uintptr_t)((size_t)n * in_h * in_row) + (uintptr_t)((ptrdiff_t)ix0 * cin);
+  for (int32_t y = 0; y < kh; ++y) {
+    const int32_t iy = iy0 + y;
+    const uint32_t vy = (iy >= 0 && iy < in_h) ? valid : 0u;
+    const uintptr_t src = src_n + (uintptr_t)((ptrdiff_t)iy * (ptrdiff_t)in_row);
+    for (int32_t c = 0; c < CH; ++c, d += 16) {
+      const uintptr_t b = src + 16u * (uint32_t)c;
+#define TPR_COL(x) vreinterpretq_s32_s8(vldrbq_s8((vy & (1u << (x))) ? (const int8_t*)(b + (x) * (uint32_t)cin) : padc))
+      const int32x4_t v0 = TPR_COL(0), v1 = TPR_COL(1), v2 = TPR_COL(2);
+      const int32x4_t v3 = TPR_COL(3), v4 = TPR_COL(4), v5 = TPR_COL(5);
+#undef TPR_COL
+      /* slot (kx, r) at int32 offset kx*16*CH + r*4 (chunk c already in d) */
+#define TPR_SLOT(kx, r) (d + (kx) * 16 * CH + (r) * 4)
+      vstrwq_s32(TPR_SLOT(0, 0), v0);
+      vstrwq_s32(TPR_SLOT(1, 0), v1); vstrwq_s32(TPR_SLOT(0, 1), v1);
+      vstrwq_s32(TPR_SLOT(2, 0), v2); vstrwq_s32(TPR_SLOT(1, 1), v2); vstrwq_s32(TPR_SLOT(0, 2), v2);
+      vstrwq_s32(TPR_SLOT(2, 1), v3); vstrwq_s32(TPR_SLOT(1, 2), v3); vstrwq_s32(TPR_SLOT(0, 3), v3);
+      vstrwq_s32(TPR_SLOT(2, 2), v4); vstrwq_s32(TPR_SLOT(1, 3), v4);
+      vstrwq_s32(TPR_SLOT(2, 3), v5);
+#undef TPR_SLOT
+    }
+    d += 3 * 16 * CH - 16 * CH; /* next kernel row: 3 taps of CH chunks x 4 rows (16 int32 each) */
+  }
+}
+
 /* Hand-scheduled inner loops (GCC 12 does not fold the 4-row addressing into immediate offsets
  * + write-back). Accumulators use the "Te" (even register) constraint VMLADAVA requires.
  * Chunk body: 1 weight load, 4 row loads (imm offsets 16/32/48, the last with write-back #64),

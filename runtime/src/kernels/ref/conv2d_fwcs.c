@@ -1,7 +1,8 @@
 /* Reference FWCS (filterlet-sparse) int8 conv2d, DTMM loop structure in portable C.
  * See tpr_kernels.h.
  * - im2col rows for up to 4 output pixels at a time (padding filled with the input zero point);
- * - per filter, walk only its kept filterlets; each filterlet's Cin weights are used for the 4
+ * - per filter, walk only its kept filterlets (CSR or MASK index, see tpr_fwcs_weights); each
+ *   filterlet's Cin weights are used for the 4
  *   pixels; the weight sum folds the input offset in once per output;
  * - a filter with no kept filterlet yields requant(bias). */
 #include "../kernel_util.h"
@@ -30,13 +31,14 @@ void tpr_conv2d_fwcs_s8(const tpr_conv_params* p, const tpr_channel_quant* q,
                         i % out_dims->w, rows + (size_t)r * k);
     }
     const int8_t* values = w->values;
-    uint32_t j = 0;
     for (int32_t o = 0; o < cout; ++o) {
       int32_t acc[4] = {0, 0, 0, 0};
       int32_t wsum = 0;
-      const uint32_t end = tpr_idx_at(w->row_ptr, w->row_ptr_bytes, (uint32_t)o + 1u);
-      for (; j < end; ++j, values += cin) {
-        const int32_t base = (int32_t)tpr_pos_at(w->pos, w->pos_bits, j) * cin;
+      tpr_fwcs_cursor cur;
+      uint32_t t;
+      tpr_fwcs_filter(w, (uint32_t)(kh * kw), (uint32_t)o, &cur);
+      for (; tpr_fwcs_next(w, &cur, &t); values += cin) {
+        const int32_t base = (int32_t)t * cin;
         for (int32_t c = 0; c < cin; ++c) {
           const int32_t wv = values[c];
           wsum += wv;
