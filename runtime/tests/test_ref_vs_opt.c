@@ -153,6 +153,13 @@ int main(void) {
   conv_case(1, 16, 16, 32, 32, 3, 1, 1, 50); /* benchmark shapes */
   conv_case(1, 32, 32, 16, 32, 3, 1, 1, 25);
   conv_case(1, 16, 16, 32, 64, 1, 1, 0, 100);
+  /* 7x7 kernels (49 taps: the MVE FWCS decode's per-filterlet fallback beyond 25 taps) and odd
+   * Cin (MVE runs of consecutive taps on contiguous rows, DSP per-tap padded groups) */
+  conv_case(1, 9, 9, 31, 13, 7, 1, 3, 50);
+  conv_case(1, 8, 8, 16, 9, 7, 1, 3, 90);
+  conv_case(2, 8, 9, 64, 5, 7, 2, 3, 75);
+  conv_case(1, 7, 7, 63, 20, 3, 1, 1, 90);
+  conv_case(1, 3, 3, 27, 26, 3, 1, 1, 50);
 #ifndef TPR_TEST_ITERS
 #define TPR_TEST_ITERS 200
 #endif

@@ -12,7 +12,9 @@
  *   requant(bias);
  * - requantization of a full group: the common shift < 0 case without the left-shift path, the
  *   clamp as SSAT (+ one compare for ReLU-style lower bounds) when act_max == 127;
- * - Cin % 4 != 0 uses a scalar path on int8 rows.
+ * - Cin % 4 != 0: each tap of the widened rows is padded to whole groups of 4 (zeros), each
+ *   kept filterlet is its full groups (SMLAD loop) plus one partial group assembled without
+ *   reading past the filterlet's weights.
  * See tpr_kernels.h. */
 #include "dsp_util.h"
 
@@ -23,15 +25,19 @@ typedef struct {
   uint32_t count; /* kept filterlets */
 } tpr_dsp_chan;
 
+/* bytes of the interleaved int16 rows: every tap padded to whole groups of 4 (= dense layout
+ * when Cin % 4 == 0) */
+static size_t rows_bytes(size_t taps, size_t cin) { return tpr_dsp_rows_bytes(taps * ((cin + 3u) & ~(size_t)3u)); }
+
 /* scratch: int8 im2col rows (4*K + 16) | interleaved int16 rows | tpr_dsp_chan[cout] |
- * row pointers / offsets [cout*kh*kw] */
+ * row pointers [cout*kh*kw] */
 size_t tpr_conv2d_fwcs_s8_scratch_size(const tpr_dims* in_dims, const tpr_dims* filter_dims,
                                        const tpr_dims* out_dims) {
   (void)in_dims; (void)out_dims;
   const size_t taps = (size_t)filter_dims->h * filter_dims->w;
   const size_t k = taps * filter_dims->c;
-  return TPR_ALIGN16(4u * k + 16u) + tpr_dsp_rows_bytes(k) + sizeof(tpr_dsp_chan) * filter_dims->n +
-         sizeof(void*) * taps * filter_dims->n + 16u;
+  return TPR_ALIGN16(4u * k + 16u) + rows_bytes(taps, (size_t)filter_dims->c) +
+         sizeof(tpr_dsp_chan) * filter_dims->n + sizeof(void*) * taps * filter_dims->n + 16u;
 }
 
 /* All n (>= 1) kept filterlets of one filter, Cin % 8 == 0: *rp walks their interleaved row
@@ -180,11 +186,11 @@ void tpr_conv2d_fwcs_s8(const tpr_conv_params* p, const tpr_channel_quant* q,
   const int32_t k = (int32_t)taps * cin;
   int8_t* tmp = (int8_t*)scratch; /* 4 int8 rows (the scalar path uses all 4) */
   int32_t* rows = (int32_t*)(void*)((uint8_t*)scratch + TPR_ALIGN16(4u * (size_t)k + 16u));
-  tpr_dsp_chan* ch = (tpr_dsp_chan*)(void*)((uint8_t*)rows + tpr_dsp_rows_bytes((size_t)k));
-  const int32_t** rowp = (const int32_t**)(void*)(ch + cout); /* Cin % 4 == 0 */
-  uint32_t* offs = (uint32_t*)(void*)(ch + cout);              /* scalar path: t * Cin */
+  tpr_dsp_chan* ch = (tpr_dsp_chan*)(void*)((uint8_t*)rows + rows_bytes(taps, (size_t)cin));
+  const int32_t** rowp = (const int32_t**)(void*)(ch + cout);
   const int fast = (cin & 3) == 0, pairs_ok = (cin & 7) == 0;
   const uint32_t pairs = (uint32_t)cin >> 3;
+  const uint32_t g4 = ((uint32_t)cin + 3u) >> 2; /* groups per tap (padded when Cin % 4 != 0) */
   /* decode once */
   uint32_t j = 0;
   for (int32_t o = 0; o < cout; ++o) {
@@ -192,11 +198,7 @@ void tpr_conv2d_fwcs_s8(const tpr_conv_params* p, const tpr_channel_quant* q,
     uint32_t t;
     const uint32_t j0 = j;
     tpr_fwcs_filter(w, taps, (uint32_t)o, &cur);
-    while (tpr_fwcs_next(w, &cur, &t)) {
-      if (fast) rowp[j] = rows + 2u * t * (uint32_t)cin;
-      else offs[j] = t * (uint32_t)cin;
-      ++j;
-    }
+    while (tpr_fwcs_next(w, &cur, &t)) rowp[j++] = rows + 8u * g4 * t;
     ch[o].bias = bias ? bias[o] : 0;
     ch[o].mult = q->multiplier[o];
     ch[o].shift = q->shift[o];
@@ -216,44 +218,48 @@ void tpr_conv2d_fwcs_s8(const tpr_conv_params* p, const tpr_channel_quant* q,
         widen_row8(p, in_dims, in, filter_dims, n, oy, ox, rows, r, off2);
       else if (fast)
         tpr_dsp_im2col_widen(p, in_dims, in, filter_dims, n, oy, ox, rows, r);
-      else
-        tpr_im2col_row_s8(p, in_dims, in, filter_dims->h, filter_dims->w, n, oy, ox,
-                          tmp + (size_t)r * k);
+      else { /* int8 im2col row, then each tap widened into its padded groups */
+        tpr_im2col_row_s8(p, in_dims, in, filter_dims->h, filter_dims->w, n, oy, ox, tmp);
+        for (uint32_t t = 0; t < taps; ++t)
+          tpr_dsp_widen_row(tmp + t * (uint32_t)cin, cin, p->input_offset, rows + 8u * g4 * t, r);
+      }
     }
     const int8_t* v = w->values;
     int8_t* o_ptr = out + (size_t)pix * cout;
-    if (fast) {
-      const int32_t* const* rp = rowp;
+    const int32_t* const* rp = rowp;
+    if (pairs_ok) {
       for (const tpr_dsp_chan* c = ch; c < ch + cout; ++c, ++o_ptr) {
         int32_t acc[4];
         acc[0] = acc[1] = acc[2] = acc[3] = c->bias;
-        const uint32_t n = c->count;
-        if (n != 0) {
-          if (pairs_ok) {
-            fwcs_filter_x2(&v, &rp, n, &pairs, &acc[0], &acc[1], &acc[2], &acc[3]);
-          } else {
-            for (uint32_t f = 0; f < n; ++f)
-              tpr_dsp_dot4(&v, *rp++, cin >> 2, &acc[0], &acc[1], &acc[2], &acc[3]);
-          }
-        }
+        if (c->count != 0)
+          fwcs_filter_x2(&v, &rp, c->count, &pairs, &acc[0], &acc[1], &acc[2], &acc[3]);
         if (cnt == 4)
           store4(acc, c, out_off, lo, hi, hi127, o_ptr, cout);
         else
           tpr_dsp_requant_store(acc, cnt, c->mult, c->shift, out_off, lo, hi, o_ptr, cout);
       }
-    } else {
-      const uint32_t* b = offs;
-      for (int32_t o = 0; o < cout; ++o) {
-        int32_t acc[4];
-        acc[0] = acc[1] = acc[2] = acc[3] = ch[o].bias;
-        for (uint32_t f = ch[o].count; f != 0; --f, v += cin) {
-          const uint32_t base = *b++;
-          for (int32_t c = 0; c < cin; ++c)
-            for (int32_t r = 0; r < 4; ++r)
-              acc[r] += v[c] * (tmp[(size_t)r * k + base + c] + p->input_offset);
+      continue;
+    }
+    const int32_t full = cin >> 2, tail = cin & 3;
+    for (const tpr_dsp_chan* c = ch; c < ch + cout; ++c, ++o_ptr) {
+      int32_t acc[4];
+      acc[0] = acc[1] = acc[2] = acc[3] = c->bias;
+      if (fast) {
+        for (uint32_t f = c->count; f != 0; --f)
+          tpr_dsp_dot4(&v, *rp++, full, &acc[0], &acc[1], &acc[2], &acc[3]);
+      } else {
+        for (uint32_t f = c->count; f != 0; --f) {
+          const int32_t* r0 = *rp++;
+          tpr_dsp_dot4(&v, r0, full, &acc[0], &acc[1], &acc[2], &acc[3]);
+          /* Cin % 4 != 0: the tap's last, zero-padded group */
+          tpr_dsp_dot4_tail(v, tail, r0 + 8 * full, &acc[0], &acc[1], &acc[2], &acc[3]);
+          v += tail;
         }
-        tpr_dsp_requant_store(acc, cnt, ch[o].mult, ch[o].shift, out_off, lo, hi, o_ptr + o, cout);
       }
+      if (cnt == 4)
+        store4(acc, c, out_off, lo, hi, hi127, o_ptr, cout);
+      else
+        tpr_dsp_requant_store(acc, cnt, c->mult, c->shift, out_off, lo, hi, o_ptr, cout);
     }
   }
 }

@@ -8,12 +8,17 @@
  *   multiplied into the 4 rows (VMLADAVA), loads interleaved with MACs; pruned filterlets cost
  *   nothing; a filter with no kept filterlet outputs requant(bias);
  * - the loop over a filterlet's chunks is hand-scheduled (inline asm); Cin = 16 and 32 have a
- *   fully specialised group loop.
+ *   fully specialised group loop;
+ * - any other Cin: consecutive kept taps of a filter are merged into runs (one dot product each,
+ *   a fully kept filter costs what the dense kernel does); rows that are not interleaved (Cin %
+ *   16 != 0) use a tail-predicated loop (DLSTP/LETP) over the run's bytes;
+ * - the index is decoded per filter into a tap bit set (kernels up to 25 taps), walked with
+ *   count-trailing-zeros per set bit or per run.
  * Nothing is read past the values array. See tpr_kernels.h. */
 #include "mve_util.h"
 
-/* scratch: rows (4*K + 16) | tpr_mve_chan[cout] | offsets u16[cout*kh*kw] (any Cin) or row
- * pointers int8_t*[cout*kh*kw] (interleaved, Cin = 16 or 32) */
+/* scratch: rows (4*K + 16) | tpr_mve_chan[cout] | runs {u16, u16}[<= cout*kh*kw] (any Cin) or
+ * row pointers int8_t*[cout*kh*kw] (interleaved, Cin = 16 or 32) */
 size_t tpr_conv2d_fwcs_s8_scratch_size(const tpr_dims* in_dims, const tpr_dims* filter_dims,
                                        const tpr_dims* out_dims) {
   (void)in_dims; (void)out_dims;
@@ -115,10 +120,96 @@ TPR_GROUP4_FN(group4_il_ch1_neg, 1, 1)
 TPR_GROUP4_FN(group4_il_ch2_neg, 2, 1)
 #undef TPR_GROUP4_FN
 
-/* generic loop (any Cin, partial groups): rows interleaved when Cin % 16 == 0, else contiguous */
+/* A run of consecutive kept taps of one filter: their weights are consecutive in values and their
+ * im2col bytes consecutive in a row (contiguous rows: bytes; interleaved rows: 16-byte chunks), so
+ * a run is one dot product (a fully kept filter is one run, as in the dense kernel). */
+typedef struct {
+  uint16_t off; /* row offset: bytes (contiguous rows) or 16-byte units (interleaved) */
+  uint16_t len; /* bytes (contiguous rows, <= K <= 32768) or chunks (interleaved) */
+} fwcs_run;
+
+/* kept taps of filter o as a bit set (bit t = tap t), taps <= 25; either index kind */
+TPR_INLINE uint32_t filter_bits(const tpr_fwcs_weights* w, uint32_t taps, uint32_t o) {
+  if (tpr_fwcs_is_mask(w)) { /* only the bitmap bytes holding the filter's bits are read */
+    const uint32_t f0 = o * taps, sh = f0 & 7u, nbytes = (sh + taps + 7u) >> 3;
+    const uint8_t* b = (const uint8_t*)w->pos + (f0 >> 3);
+    uint32_t x = b[0];
+    for (uint32_t i = 1; i < nbytes; ++i) x |= (uint32_t)b[i] << (8u * i);
+    return (x >> sh) & ((1u << taps) - 1u);
+  }
+  uint32_t bits = 0;
+  const uint32_t end = tpr_idx_at(w->row_ptr, w->row_ptr_bytes, o + 1u);
+  for (uint32_t j = tpr_idx_at(w->row_ptr, w->row_ptr_bytes, o); j < end; ++j)
+    bits |= 1u << tpr_pos_at(w->pos, w->pos_bits, j);
+  return bits;
+}
+
+/* sum of n int8 values (tail-predicated loop, nothing read beyond w[n-1]) */
+TPR_INLINE int32_t sum_tp(const int8_t* w, uint32_t n) {
+  int32_t s = 0;
+  if (n == 0) return 0;
+  __asm__ volatile(
+      "dlstp.8     lr, %[n]\n"
+      "1:\n\t"
+      "vldrb.8     q0, [%[w]], #16\n\t"
+      "vaddva.s8   %[s], q0\n\t"
+      "letp        lr, 1b\n"
+      : [w] "+r"(w), [s] "+Te"(s)
+      : [n] "r"(n)
+      : "q0", "lr", "memory");
+  return s;
+}
+
+/* acc_r += dot(w[0..n), row_r[0..n)) for 4 contiguous rows at stride k, n >= 1: tail-predicated
+ * low-overhead loop (DLSTP/LETP: no access beyond w[n-1] / row_r[n-1]), 10 instructions per
+ * 16 bytes x 4 rows */
+TPR_INLINE void dot4_tp(const int8_t* w, const int8_t* r0, int32_t k, uint32_t n, int32_t* a0,
+                        int32_t* a1, int32_t* a2, int32_t* a3) {
+  const int8_t* r1 = r0 + k;
+  const int8_t* r2 = r1 + k;
+  const int8_t* r3 = r2 + k;
+  int32_t s0 = *a0, s1 = *a1, s2 = *a2, s3 = *a3;
+  __asm__ volatile(
+      "dlstp.8     lr, %[n]\n"
+      "1:\n\t"
+      "vldrb.8     q0, [%[w]], #16\n\t"
+      "vldrb.8     q1, [%[r0]], #16\n\t"
+      "vldrb.8     q2, [%[r1]], #16\n\t"
+      "vmladava.s8 %[a0], q0, q1\n\t"
+      "vldrb.8     q3, [%[r2]], #16\n\t"
+      "vmladava.s8 %[a1], q0, q2\n\t"
+      "vldrb.8     q4, [%[r3]], #16\n\t"
+      "vmladava.s8 %[a2], q0, q3\n\t"
+      "vmladava.s8 %[a3], q0, q4\n\t"
+      "letp        lr, 1b\n"
+      : [w] "+r"(w), [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2), [r3] "+r"(r3), [a0] "+Te"(s0),
+        [a1] "+Te"(s1), [a2] "+Te"(s2), [a3] "+Te"(s3)
+      : [n] "r"(n)
+      : "q0", "q1", "q2", "q3", "q4", "lr", "memory");
+  *a0 = s0; *a1 = s1; *a2 = s2; *a3 = s3;
+}
+
+/* all filters for one full group of 4 interleaved rows (Cin % 16 == 0), ch->count runs each */
+__attribute__((noinline)) static void group4_runs_il(const int8_t* values, const fwcs_run* run,
+                                                     const int8_t* rows, int8_t* out,
+                                                     const tpr_mve_chan* ch,
+                                                     const tpr_mve_chan* ch_end, int32_t out_off,
+                                                     int32x4_t vlo, int32x4_t vhi,
+                                                     uint32x4_t offs) {
+  const int8_t* v = values;
+  for (; ch < ch_end; ++ch, ++out) {
+    int32_t a0 = ch->eff, a1 = a0, a2 = a0, a3 = a0;
+    for (uint32_t n = ch->count; n != 0; --n, ++run)
+      tpr_mve_il_dense(&v, rows + ((uint32_t)run->off << 4), run->len, &a0, &a1, &a2, &a3);
+    vstrbq_scatter_offset_s32(out, offs, tpr_mve_requant_chan(tpr_mve_vec4(a0, a1, a2, a3), ch, out_off, vlo, vhi));
+  }
+}
+
+/* generic loop (any Cin, partial groups) over the runs of each filter (ch[o].count runs): rows
+ * interleaved when Cin % 16 == 0, else contiguous */
 static void fwcs_rest(const tpr_conv_params* p, const tpr_dims* in_dims, const int8_t* in,
                       const tpr_dims* f, const int8_t* values, const tpr_dims* out_dims,
-                      int8_t* out, int8_t* rows, const tpr_mve_chan* ch, const uint16_t* offset,
+                      int8_t* out, int8_t* rows, const tpr_mve_chan* ch, const fwcs_run* run,
                       int32_t pix, int32_t cnt) {
   const int32_t cin = f->c, cout = f->n, k = f->h * f->w * cin;
   const int32_t plane = out_dims->h * out_dims->w;
@@ -127,6 +218,11 @@ static void fwcs_rest(const tpr_conv_params* p, const tpr_dims* in_dims, const i
   const int32x4_t vlo = vdupq_n_s32(p->act_min), vhi = vdupq_n_s32(p->act_max);
   if (il) {
     tpr_mve_interleave_rows(p, in_dims, in, f, out_dims, pix, cnt, rows);
+    if (cnt == 4) {
+      group4_runs_il(values, run, rows, out + (size_t)pix * cout, ch, ch + cout, p->output_offset,
+                     vlo, vhi, offs);
+      return;
+    }
   } else {
     for (int32_t r = 0; r < cnt; ++r) {
       const int32_t i = pix + r;
@@ -135,16 +231,15 @@ static void fwcs_rest(const tpr_conv_params* p, const tpr_dims* in_dims, const i
     }
   }
   const int8_t* v = values;
-  const uint16_t* off = offset;
   int8_t* o_ptr = out + (size_t)pix * cout;
   for (int32_t o = 0; o < cout; ++o) {
     int32_t a0 = ch[o].eff, a1 = a0, a2 = a0, a3 = a0;
-    for (uint32_t n = ch[o].count; n != 0; --n) {
+    for (uint32_t n = ch[o].count; n != 0; --n, ++run) {
       if (il) {
-        tpr_mve_il_dense(&v, rows + ((uint32_t)*off++ << 4), (uint32_t)(cin >> 4), &a0, &a1, &a2, &a3);
+        tpr_mve_il_dense(&v, rows + ((uint32_t)run->off << 4), run->len, &a0, &a1, &a2, &a3);
       } else {
-        tpr_mve_dot4(v, rows + *off++, k, cin, &a0, &a1, &a2, &a3);
-        v += cin;
+        dot4_tp(v, rows + run->off, k, run->len, &a0, &a1, &a2, &a3);
+        v += run->len;
       }
     }
     tpr_mve_store4(o_ptr + o, offs,
@@ -162,27 +257,59 @@ void tpr_conv2d_fwcs_s8(const tpr_conv_params* p, const tpr_channel_quant* q,
   const int il = (cin & 15) == 0;
   int8_t* rows = (int8_t*)scratch;
   tpr_mve_chan* ch = (tpr_mve_chan*)(void*)((uint8_t*)scratch + TPR_ALIGN16(4u * (size_t)k) + 16u);
-  uint16_t* offset = (uint16_t*)(void*)(ch + cout);
+  fwcs_run* run = (fwcs_run*)(void*)(ch + cout);
   const int8_t** rowp = (const int8_t**)(void*)(ch + cout); /* same storage, fast path only */
   const int fast = cin == 16 || cin == 32;
-  /* decode once: counts, effective biases, filterlet row offsets (16-byte units when the rows are
-   * interleaved, bytes otherwise) */
+  /* decode once: effective biases; fast path: per kept filterlet its interleaved row pointer,
+   * count = kept filterlets; otherwise runs of consecutive kept taps (16-byte units when the
+   * rows are interleaved, bytes otherwise), count = runs */
   const int8_t* v = w->values;
   const uint32_t taps = (uint32_t)(filter_dims->h * filter_dims->w);
-  uint32_t j = 0;
+  const uint32_t unit_off = il ? (uint32_t)cin / 4u : (uint32_t)cin;
+  const uint32_t unit_len = il ? (uint32_t)cin / 16u : (uint32_t)cin;
+  uint32_t j = 0, m = 0;
   int neg = 1; /* every shift < 0 */
   for (int32_t o = 0; o < cout; ++o) {
-    tpr_fwcs_cursor cur;
-    uint32_t t;
     const uint32_t j0 = j;
-    tpr_fwcs_filter(w, taps, (uint32_t)o, &cur);
-    while (tpr_fwcs_next(w, &cur, &t)) {
-      if (fast) rowp[j] = rows + t * (uint32_t)cin * 4u;
-      else offset[j] = (uint16_t)(il ? t * (uint32_t)cin / 4u : t * (uint32_t)cin);
-      ++j;
+    if (taps <= 25u) { /* the filter's kept taps as a bit set, walked per set bit or per run */
+      uint32_t bits = filter_bits(w, taps, (uint32_t)o);
+      if (fast) {
+        for (; bits != 0; bits &= bits - 1u) rowp[j++] = rows + tpr_ctz(bits) * (uint32_t)cin * 4u;
+      } else {
+        const uint32_t m0 = m;
+        while (bits != 0) {
+          const uint32_t t = tpr_ctz(bits);
+          const uint32_t len = tpr_ctz(~(bits >> t)); /* < 32: bits has at most 25 bits */
+          run[m].off = (uint16_t)(t * unit_off);
+          run[m].len = (uint16_t)(len * unit_len);
+          ++m;
+          j += len;
+          bits &= ~(((1u << len) - 1u) << t);
+        }
+        ch[o].count = m - m0;
+      }
+    } else {
+      tpr_fwcs_cursor cur;
+      uint32_t t, next = 0xFFFFFFFFu;
+      const uint32_t m0 = m;
+      tpr_fwcs_filter(w, taps, (uint32_t)o, &cur);
+      while (tpr_fwcs_next(w, &cur, &t)) {
+        if (fast) {
+          rowp[j] = rows + t * (uint32_t)cin * 4u;
+        } else if (t == next) {
+          run[m - 1].len = (uint16_t)(run[m - 1].len + unit_len);
+        } else {
+          run[m].off = (uint16_t)(t * unit_off);
+          run[m].len = (uint16_t)unit_len;
+          ++m;
+        }
+        next = t + 1u;
+        ++j;
+      }
+      ch[o].count = m - m0;
     }
-    ch[o].count = j - j0;
-    ch[o].eff = (bias ? bias[o] : 0) + p->input_offset * tpr_mve_sum(v, (int32_t)(j - j0) * cin);
+    if (fast) ch[o].count = j - j0;
+    ch[o].eff = (bias ? bias[o] : 0) + p->input_offset * sum_tp(v, (j - j0) * (uint32_t)cin);
     ch[o].mult = q->multiplier[o];
     ch[o].shift = q->shift[o];
     neg &= ch[o].shift < 0;
@@ -213,11 +340,30 @@ void tpr_conv2d_fwcs_s8(const tpr_conv_params* p, const tpr_channel_quant* q,
           w->values, rowp, out + (size_t)pix * cout, ch, ch + cout, p->output_offset, vlo, vhi,
           offs);
     }
-    if (pix < npix) { /* partial last group: the generic loop wants 16-byte-unit offsets */
-      for (uint32_t i = 0; i < j; ++i) offset[i] = (uint16_t)((uint32_t)(rowp[i] - rows) >> 4);
+    if (pix < npix) { /* partial last group: the generic loop wants runs (16-byte units); in
+                       * place, run m never lies after filterlet i */
+      const uint32_t ch_len = (uint32_t)cin >> 4;
+      uint32_t i = 0;
+      m = 0;
+      for (int32_t o = 0; o < cout; ++o) {
+        const uint32_t end = i + ch[o].count, m0 = m;
+        uint32_t next = 0xFFFFFFFFu;
+        for (; i < end; ++i) {
+          const uint32_t u = (uint32_t)(rowp[i] - rows) >> 4;
+          if (u == next) {
+            run[m - 1].len = (uint16_t)(run[m - 1].len + ch_len);
+          } else {
+            run[m].off = (uint16_t)u;
+            run[m].len = (uint16_t)ch_len;
+            ++m;
+          }
+          next = u + 4u * ch_len;
+        }
+        ch[o].count = m - m0;
+      }
     }
   }
   for (; pix < npix; pix += 4)
-    fwcs_rest(p, in_dims, in, filter_dims, w->values, out_dims, out, rows, ch, offset, pix,
+    fwcs_rest(p, in_dims, in, filter_dims, w->values, out_dims, out, rows, ch, run, pix,
               npix - pix < 4 ? npix - pix : 4);
 }
