@@ -149,7 +149,10 @@ TrainResult Trainer::fit() {
       each(callbacks_, [&](Callback& cb) { cb.on_step_begin(ctx_); });
 
       model_->train();
-      optimizer_->zero_grad();
+      // Gradients are released rather than zeroed (PyTorch's set_to_none): backward then writes
+      // fresh tensors instead of memset + accumulate. Every graph parameter receives a gradient,
+      // so the optimizer and an allreduce see the same tensors on every rank.
+      for (auto& p : model_->parameters()) p.mutable_grad().reset();
       ctx_.logits = model_->forward(batch->images);
       ctx_.loss = torch::nn::functional::cross_entropy(
           ctx_.logits, batch->labels,
