@@ -139,6 +139,28 @@ static void test_structural_fuzz(const uint8_t* b, size_t n, int iters, uint32_t
 }
 
 typedef void (*mutator)(uint8_t* b, size_t n);
+
+/* One hostile edit of a valid blob and the status init must return for it. */
+typedef struct {
+  const char* name;
+  mutator m;
+  tpr_status want;
+} hostile_case;
+
+/* Applies each case to a fresh copy of `blob` (CRC re-fixed, so the check under test is reached)
+ * and checks init's status. */
+static void run_hostile_cases(const uint8_t* blob, size_t n, const hostile_case* cases, size_t count) {
+  uint8_t* c = malloc(n);
+  for (size_t i = 0; i < count; ++i) {
+    memcpy(c, blob, n);
+    cases[i].m(c, n);
+    fix_crc(c, n);
+    tpr_status st = try_blob(c, n, 0);
+    TU_CHECK(st == cases[i].want, "hostile %s: got %s want %s", cases[i].name, tpr_status_str(st),
+             tpr_status_str(cases[i].want));
+  }
+  free(c);
+}
 static uint32_t T, O, W, P, D; /* section offsets */
 static void m_version2(uint8_t* b, size_t n) { (void)n; wr16(b + TPR_FMT_HDR_VERSION, 2); }
 static void m_version0(uint8_t* b, size_t n) { (void)n; wr16(b + TPR_FMT_HDR_VERSION, 0); }
@@ -256,7 +278,7 @@ static void test_hostile_mask(void) {
     if (mask_bits(blob) % 8 != 0) break;
   }
   TU_CHECK(mask_bits(blob) % 8 != 0, "graph 3 has a bitmap with unused bits");
-  struct { const char* name; mutator m; tpr_status want; } cases[] = {
+  const hostile_case cases[] = {
       {"mask_pad_bit", mm_pad_bit, TPR_ERR_CORRUPT}, {"mask_clear", mm_clear, TPR_ERR_CORRUPT},
       {"mask_set", mm_set, TPR_ERR_CORRUPT}, {"mask_pos_bits", mm_pos_bits, TPR_ERR_CORRUPT},
       {"mask_rpb", mm_rpb, TPR_ERR_CORRUPT}, {"mask_row_off", mm_row_off, TPR_ERR_CORRUPT},
@@ -264,17 +286,8 @@ static void test_hostile_mask(void) {
       {"mask_off_unaligned", mm_off_unaligned, TPR_ERR_CORRUPT},
       {"mask_nkept", mm_nkept, TPR_ERR_CORRUPT}, {"mask_cout_huge", mm_cout_huge, TPR_ERR_CORRUPT},
   };
-  uint8_t* c = malloc(n);
-  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
-    memcpy(c, blob, n);
-    cases[i].m(c, n);
-    fix_crc(c, n);
-    tpr_status st = try_blob(c, n, 0);
-    TU_CHECK(st == cases[i].want, "hostile %s: got %s want %s", cases[i].name, tpr_status_str(st),
-             tpr_status_str(cases[i].want));
-  }
+  run_hostile_cases(blob, n, cases, sizeof cases / sizeof cases[0]);
   TU_CHECK(try_blob(blob, n, 0) == TPR_OK, "pristine graph 3");
-  free(c);
   free(blob);
 }
 
@@ -286,7 +299,7 @@ static void test_hostile(void) {
   W = sec_off(blob, TPR_SEC_WEIGHTS, NULL); P = sec_off(blob, TPR_SEC_PLAN, NULL);
   D = sec_off(blob, TPR_SEC_DATA, NULL);
   TU_CHECK(blob[W] == TPR_WEIGHTS_FWCS && blob[W + 2] == 1 && blob[W + 3] == 4, "graph 1 is FWCS u8/4-bit");
-  struct { const char* name; mutator m; tpr_status want; } cases[] = {
+  const hostile_case cases[] = {
       {"version2", m_version2, TPR_ERR_VERSION}, {"version0", m_version0, TPR_ERR_VERSION},
       {"magic", m_magic, TPR_ERR_CORRUPT}, {"flags", m_flags, TPR_ERR_UNSUPPORTED},
       {"total_big", m_total_big, TPR_ERR_CORRUPT}, {"sec_count", m_sec_count, TPR_ERR_CORRUPT},
@@ -310,18 +323,11 @@ static void test_hostile(void) {
       {"plan_off", m_plan_off, TPR_ERR_CORRUPT}, {"plan_odd", m_plan_odd, TPR_ERR_CORRUPT},
       {"arena_small", m_arena_small, TPR_ERR_CORRUPT}, {"reserved", m_reserved, TPR_ERR_CORRUPT},
   };
-  uint8_t* c = malloc(n);
-  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
-    memcpy(c, blob, n);
-    cases[i].m(c, n);
-    fix_crc(c, n);
-    tpr_status st = try_blob(c, n, 0);
-    TU_CHECK(st == cases[i].want, "hostile %s: got %s want %s", cases[i].name, tpr_status_str(st),
-             tpr_status_str(cases[i].want));
-  }
+  run_hostile_cases(blob, n, cases, sizeof cases / sizeof cases[0]);
   /* the pristine blob passes */
   TU_CHECK(try_blob(blob, n, 0) == TPR_OK, "pristine");
   /* version bump without CRC fix: the version check comes first */
+  uint8_t* c = malloc(n);
   memcpy(c, blob, n);
   wr16(c + TPR_FMT_HDR_VERSION, TPR_FMT_VERSION + 1);
   TU_CHECK(try_blob(c, n, 0) == TPR_ERR_VERSION, "version bump");
