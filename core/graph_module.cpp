@@ -107,8 +107,9 @@ torch::Tensor GraphModuleImpl::run_node(int id, const std::vector<torch::Tensor>
   return y;
 }
 
-torch::Tensor GraphModuleImpl::forward(const torch::Tensor& x) {
-  check_input(x);
+torch::Tensor GraphModuleImpl::forward(const torch::Tensor& input) {
+  check_input(input);
+  const torch::Tensor x = input.contiguous(memory_format_);
   const int n = graph_.size();
   std::vector<torch::Tensor> values(static_cast<size_t>(n));
   values[0] = masks_[0].defined() ? x * masks_[0].view({1, -1, 1, 1}) : x;
@@ -124,8 +125,9 @@ torch::Tensor GraphModuleImpl::forward(const torch::Tensor& x) {
   return out.size(2) == 1 && out.size(3) == 1 ? out.view({out.size(0), out.size(1)}) : out;
 }
 
-std::vector<torch::Tensor> GraphModuleImpl::forward_all(const torch::Tensor& x) {
-  check_input(x);
+std::vector<torch::Tensor> GraphModuleImpl::forward_all(const torch::Tensor& input) {
+  check_input(input);
+  const torch::Tensor x = input.contiguous(memory_format_);
   const int n = graph_.size();
   std::vector<torch::Tensor> values(static_cast<size_t>(n));
   values[0] = masks_[0].defined() ? x * masks_[0].view({1, -1, 1, 1}) : x;
@@ -156,6 +158,22 @@ torch::Tensor GraphModuleImpl::weight(int id) {
   if (k == OpKind::kConv2d) return convs_[static_cast<size_t>(id)]->weight;
   if (k == OpKind::kLinear) return linears_[static_cast<size_t>(id)]->weight;
   throw GraphError(str_cat("node \"", graph_.node(id).name, "\" has no weight tensor"));
+}
+
+void GraphModuleImpl::set_memory_format(c10::MemoryFormat format) {
+  TP_CHECK_T(GraphError, format == c10::MemoryFormat::Contiguous || format == c10::MemoryFormat::ChannelsLast,
+             "GraphModule supports the contiguous and channels_last memory formats, got ", format);
+  torch::NoGradGuard no_grad;
+  for (auto& conv : convs_) {
+    if (!conv || conv->weight.suggest_memory_format() == format) continue;
+    // Fresh strides rather than contiguous(format): a weight with one input channel already
+    // counts as channels_last-contiguous, but only explicit NHWC strides make the conv (and the
+    // BN, ReLU and pool after it) pick their NHWC kernels.
+    torch::Tensor w = torch::empty(conv->weight.sizes(), conv->weight.options().memory_format(format));
+    w.copy_(conv->weight);
+    conv->weight.set_data(w);
+  }
+  memory_format_ = format;
 }
 
 void GraphModuleImpl::set_output_mask(int id, torch::Tensor mask) {

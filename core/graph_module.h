@@ -14,6 +14,7 @@
 //   torch::Tensor logits = m->forward(images);   // images [N, C, H, W] float
 #pragma once
 
+#include <c10/core/MemoryFormat.h>
 #include <torch/nn/module.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
@@ -47,6 +48,15 @@ class GraphModuleImpl : public torch::nn::Module {
   // The weight tensor of a conv or linear node.
   torch::Tensor weight(int id);
 
+  // Memory layout of conv weights and activations while the module runs (values are the same,
+  // logical shapes stay [N, C, H, W]). ChannelsLast (NHWC in memory) lets oneDNN run its NHWC
+  // convolutions without reordering tensors on every call: 1.3-1.4x faster training on CPU for
+  // the zoo (bench/train_throughput). Converts the conv weights in place (same parameter
+  // tensors, so optimizers keep tracking them) and makes forward() convert its input.
+  // Contiguous restores the canonical layout that code outside the training loop expects.
+  void set_memory_format(c10::MemoryFormat format);
+  c10::MemoryFormat memory_format() const { return memory_format_; }
+
   void set_output_mask(int id, torch::Tensor mask);  // undefined tensor clears
   const torch::Tensor& output_mask(int id) const;
   void clear_output_masks();
@@ -62,6 +72,7 @@ class GraphModuleImpl : public torch::nn::Module {
   std::vector<torch::nn::Linear> linears_;
   std::vector<torch::Tensor> masks_;
   std::vector<int> last_use_;  // last consumer of each node's output (output node: size())
+  c10::MemoryFormat memory_format_ = c10::MemoryFormat::Contiguous;
 };
 TORCH_MODULE(GraphModule);
 

@@ -105,6 +105,8 @@ def main():
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--steps", type=int, default=60)
     p.add_argument("--warmup", type=int, default=10)
+    p.add_argument("--memory-format", choices=["contiguous", "channels_last"], default="contiguous",
+                   help="contiguous = what a PyTorch script gets by default")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -115,6 +117,8 @@ def main():
     x_all = (torch.from_numpy(images.astype(np.float32) / 255.0).unsqueeze(1) - 0.2860) / 0.3530
     net = GraphNet(spec)
     net.build_linears(x_all[:2])
+    fmt = torch.channels_last if a.memory_format == "channels_last" else torch.contiguous_format
+    net = net.to(memory_format=fmt)
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
     net.train()
     perm = torch.randperm(x_all.size(0))
@@ -128,7 +132,7 @@ def main():
             perm, pos = torch.randperm(x_all.size(0)), 0
         idx = perm[pos:pos + a.batch]
         pos += a.batch
-        xb, yb = x_all.index_select(0, idx), labels.index_select(0, idx)
+        xb, yb = x_all.index_select(0, idx).contiguous(memory_format=fmt), labels.index_select(0, idx)
         opt.zero_grad()
         loss = F.cross_entropy(net(xb), yb)
         loss.backward()
@@ -137,7 +141,7 @@ def main():
         if step >= a.warmup:
             images_timed += a.batch
     elapsed = time.perf_counter() - start
-    print(json.dumps({"impl": "pytorch", "threads": a.threads, "batch": a.batch,
+    print(json.dumps({"impl": "pytorch", "threads": a.threads, "batch": a.batch, "memory_format": a.memory_format,
                       "images_per_second": images_timed / elapsed}))
 
 

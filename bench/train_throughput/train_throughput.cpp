@@ -3,7 +3,8 @@
 // compatible YAML) so bench/train_throughput/pytorch_baseline.py trains the very same network.
 //
 //   bench_train_throughput --model vgg11 --width 0.25 --threads 2 --batch 128 --steps 60 \
-//       --warmup 10 --graph-out /tmp/g.yaml
+//       --warmup 10 --graph-out /tmp/g.yaml [--memory-format channels_last|contiguous]
+// The memory format defaults to the trainer's default (train.memory_format).
 // Prints one JSON line: {"impl":"tinyprune", "images_per_second":..., "data_fraction":...}.
 #include <torch/torch.h>
 
@@ -51,7 +52,7 @@ class StepTimer : public Callback {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string model = "vgg11", graph_out;
+  std::string model = "vgg11", graph_out, memory_format = TrainOptions{}.memory_format;
   double width = 0.25;
   int64_t threads = 1, batch = 128, steps = 60, warmup = 10, workers = 2;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -64,6 +65,7 @@ int main(int argc, char** argv) {
     else if (k == "--warmup") warmup = std::stoll(v);
     else if (k == "--workers") workers = std::stoll(v);
     else if (k == "--graph-out") graph_out = v;
+    else if (k == "--memory-format") memory_format = v;
     else { std::fprintf(stderr, "unknown option %s\n", k.c_str()); return 2; }
   }
   set_log_level("warn");
@@ -90,6 +92,7 @@ int main(int argc, char** argv) {
   o.optimizer.momentum = 0.9;
   o.optimizer.weight_decay = 5e-4;
   o.schedule.name = "constant";
+  o.memory_format = memory_format;
   // No test-set evaluation in the timing: an empty test split keeps fit() to training only.
   DataSplits train_only{data.train, nullptr, nullptr};
   Trainer trainer(GraphModule(g), train_only, o, TrainerEnv{"", 0, nullptr, false});
@@ -103,6 +106,7 @@ int main(int argc, char** argv) {
   out["width"] = width;
   out["threads"] = threads;
   out["batch"] = batch;
+  out["memory_format"] = memory_format;
   out["images_per_second"] = timer->images_per_second();
   out["data_fraction"] = r.data_wait_seconds / (r.data_wait_seconds + r.train_seconds);
   std::printf("%s\n", out.dump().c_str());

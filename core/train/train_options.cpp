@@ -18,6 +18,7 @@ TrainOptions TrainOptions::from_yaml(ConfigNode& t) {
   o.checkpoint_every = t.get_int("checkpoint_every", o.checkpoint_every, 0);
   o.eval_each_epoch = t.get_bool("eval_each_epoch", o.eval_each_epoch);
   o.resume = t.get_bool("resume", o.resume);
+  o.memory_format = t.get_choice("memory_format", o.memory_format, {"channels_last", "contiguous"});
 
   auto& opt = o.optimizer;
   opt.name = t.get_choice("optimizer", opt.name, {"sgd", "adam"});

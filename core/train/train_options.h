@@ -43,6 +43,10 @@ struct TrainOptions {
   int64_t checkpoint_every = 0;     // steps between checkpoints; 0 = at each epoch end only
   bool eval_each_epoch = true;      // evaluate on val (if any) after every epoch
   bool resume = false;              // continue from the run directory's last checkpoint
+  // Layout of conv weights and activations during training: channels_last (NHWC in memory,
+  // oneDNN's fast path on CPU) or contiguous (NCHW). Values agree up to float summation order;
+  // the model leaves fit() contiguous either way.
+  std::string memory_format = "channels_last";
 
   static TrainOptions from_yaml(ConfigNode& train);
 };

@@ -47,6 +47,7 @@ Trainer::Trainer(GraphModule model, DataSplits data, TrainOptions options, Train
   ctx_.seed = env_.seed;
   ctx_.replace_model = [this](GraphModule m) {
     model_ = std::move(m);
+    model_->set_memory_format(training_memory_format());
     ctx_.model = model_;
     rebuild_optimizer();
   };
@@ -58,6 +59,10 @@ Trainer::Trainer(GraphModule model, DataSplits data, TrainOptions options, Train
 }
 
 Trainer::~Trainer() = default;
+
+c10::MemoryFormat Trainer::training_memory_format() const {
+  return options_.memory_format == "contiguous" ? c10::MemoryFormat::Contiguous : c10::MemoryFormat::ChannelsLast;
+}
 
 void Trainer::add_callback(std::shared_ptr<Callback> cb) { callbacks_.push_back(std::move(cb)); }
 
@@ -116,6 +121,7 @@ TrainResult Trainer::fit() {
     log->warn("resume requested but no checkpoint at {}; starting from scratch", ckpt.empty() ? "<no run dir>" : ckpt);
   }
 
+  model_->set_memory_format(training_memory_format());
   each(callbacks_, [&](Callback& cb) { cb.on_train_begin(ctx_); });
 
   Progress progress(log, total_steps);
@@ -307,6 +313,7 @@ TrainResult Trainer::fit() {
     metrics.write(r);
     metrics.write_csv();
   }
+  model_->set_memory_format(c10::MemoryFormat::Contiguous);  // what export and saving expect
   result.steps = ctx_.step;
   result.train_seconds = train_seconds;
   result.data_wait_seconds = data_wait;

@@ -15,6 +15,8 @@
 //   TrainResult r = trainer.fit();
 #pragma once
 
+#include <c10/core/MemoryFormat.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -70,6 +72,7 @@ class Trainer {
 
  private:
   void rebuild_optimizer();
+  c10::MemoryFormat training_memory_format() const;
   void write_checkpoint(int64_t epoch, int64_t step_in_epoch);  // main rank only
 
   GraphModule model_;

@@ -78,6 +78,9 @@ TEST(ConfigTest, UnknownTopLevelSectionAndChoice) {
             std::string::npos);
   const std::string msg = error_of(write_config("opt.yaml", "name: t\ntrain:\n  optimizer: sdg\nmodel: {name: vgg11}\n"));
   EXPECT_NE(msg.find("did you mean \"sgd\""), std::string::npos) << msg;
+  const std::string fmt = error_of(write_config("fmt.yaml", "name: t\ntrain:\n  memory_format: nhwc\nmodel: {name: vgg11}\n"));
+  EXPECT_NE(fmt.find("memory_format"), std::string::npos) << fmt;
+  EXPECT_NE(fmt.find("channels_last"), std::string::npos) << fmt;
 }
 
 TEST(ConfigTest, OverridesApplyAndAreValidated) {

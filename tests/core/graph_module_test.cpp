@@ -64,5 +64,47 @@ TEST(GraphModuleTest, OutputMaskZeroesChannelsAndForwardAllMatches) {
   EXPECT_THROW(m->forward(torch::randn({2, 3, 6, 6})), GraphError);
 }
 
+// Channels-last must reach every conv, also one with a single input channel (whose contiguous
+// weight already counts as channels_last-contiguous but keeps NCHW strides), keep the parameter
+// tensors (optimizers hold them), propagate to the activations, and not change the values.
+TEST(GraphModuleTest, ChannelsLastConvertsEveryConvInPlaceAndKeepsValues) {
+  torch::manual_seed(2);
+  ModelSpec spec;
+  spec.name = "resnet20";
+  spec.width = 0.25;
+  spec.in_channels = 1;
+  spec.height = spec.width_px = 12;
+  spec.num_classes = 3;
+  GraphModule m(build_model(spec));
+  m->eval();
+  const torch::Tensor x = torch::randn({2, 1, 12, 12});
+  torch::NoGradGuard no_grad;
+  const torch::Tensor ref = m->forward(x);
+  std::vector<const void*> impls;
+  for (const auto& p : m->parameters()) impls.push_back(p.unsafeGetTensorImpl());
+
+  m->set_memory_format(c10::MemoryFormat::ChannelsLast);
+  EXPECT_EQ(m->memory_format(), c10::MemoryFormat::ChannelsLast);
+  const Graph& g = m->graph();
+  int first_conv = -1;
+  for (int id = 0; id < g.size(); ++id) {
+    if (g.node(id).kind != OpKind::kConv2d) continue;
+    if (first_conv < 0) first_conv = id;
+    EXPECT_EQ(m->weight(id).suggest_memory_format(), c10::MemoryFormat::ChannelsLast) << g.node(id).name;
+  }
+  ASSERT_EQ(m->weight(first_conv).size(1), 1);
+  size_t i = 0;
+  for (const auto& p : m->parameters()) EXPECT_EQ(p.unsafeGetTensorImpl(), impls[i++]);
+  const auto all = m->forward_all(x);
+  EXPECT_EQ(all[static_cast<size_t>(first_conv)].suggest_memory_format(), c10::MemoryFormat::ChannelsLast);
+  EXPECT_TRUE(torch::allclose(m->forward(x), ref, 1e-4, 1e-5));
+
+  m->set_memory_format(c10::MemoryFormat::Contiguous);
+  for (int id = 0; id < g.size(); ++id)
+    if (g.node(id).kind == OpKind::kConv2d) EXPECT_TRUE(m->weight(id).is_contiguous()) << g.node(id).name;
+  EXPECT_TRUE(torch::allclose(m->forward(x), ref, 1e-4, 1e-5));
+  EXPECT_THROW(m->set_memory_format(c10::MemoryFormat::ChannelsLast3d), GraphError);
+}
+
 }  // namespace
 }  // namespace tinyprune

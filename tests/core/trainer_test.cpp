@@ -76,6 +76,39 @@ TEST(TrainerTest, OverfitsATinySyntheticSet) {
   EXPECT_GT(r.test.count, 0);
 }
 
+// The layout is a speed choice only: both formats train the same model (float summation order
+// aside), and the model leaves fit() contiguous for export and saving.
+TEST(TrainerTest, ChannelsLastAndContiguousTrainTheSameModel) {
+  torch::set_num_threads(1);
+  DataSplits data = synthetic(64, 32);
+  std::vector<std::vector<double>> losses;
+  std::vector<GraphModule> models;
+  for (const char* fmt : {"channels_last", "contiguous"}) {
+    torch::manual_seed(0);
+    GraphModule model(tiny_cnn(data.train->sample_shape(), data.train->num_classes()));
+    const torch::Tensor before = model->weight(1).clone();
+    TrainOptions o;
+    o.batch_size = 16;
+    o.max_steps = 8;
+    o.workers = 0;
+    o.augment = false;
+    o.memory_format = fmt;
+    Trainer trainer(model, data, o, TrainerEnv{"", 0, nullptr, false});
+    auto rec = std::make_shared<LossRecorder>();
+    trainer.add_callback(rec);
+    trainer.fit();
+    GraphModule trained = trainer.model();
+    EXPECT_EQ(trained->memory_format(), c10::MemoryFormat::Contiguous) << fmt;
+    EXPECT_TRUE(trained->weight(1).is_contiguous()) << fmt;
+    EXPECT_GT((trained->weight(1) - before).abs().max().item<double>(), 1e-3) << fmt << ": weights not trained";
+    losses.push_back(rec->losses);
+    models.push_back(trained);
+  }
+  ASSERT_EQ(losses[0].size(), 8u);
+  for (size_t i = 0; i < losses[0].size(); ++i) EXPECT_NEAR(losses[0][i], losses[1][i], 1e-4 * (1 + losses[1][i])) << i;
+  EXPECT_TRUE(torch::allclose(models[0]->weight(1), models[1]->weight(1), 1e-3, 1e-5));
+}
+
 TEST(TrainerTest, ResumeAfterInterruptReproducesTheNextLossesExactly) {
   torch::set_num_threads(1);
   const auto dir = testing::make_temp_dir("resume");
