@@ -56,7 +56,8 @@ DeployedCost deployed_cost(const ResourceModel& rm, const std::vector<int64_t>& 
         c.filterlets = all;
         const bool fwcs = s.kind == TPR_WEIGHTS_FWCS;
         c.executed_macs = pixels * static_cast<int64_t>(s.nkept) * cin;
-        c.latency = cost.conv(pixels, cout, cin, p.kernel_h, p.kernel_w, fwcs, static_cast<int64_t>(s.nkept));
+        c.latency = cost.conv(pixels, cout, cin, p.kernel_h, p.kernel_w, fwcs, static_cast<int64_t>(s.nkept),
+                              fwcs && s.pos_bits == TPR_FMT_FWCS_EF_POS_BITS);
         break;
       }
       case OpKind::kLinear: {

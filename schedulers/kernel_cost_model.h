@@ -17,6 +17,8 @@
 //   conv, FWCS weights     P * (Cout * fwcs_out + Nkept * (fwcs_filterlet + fwcs_chunk * ch(Cin)))
 //                          (+ im2col with fwcs_im2col_chunk: the FWCS kernels build their input
 //                          rows their own way, e.g. each input column loaded once on M55)
+//                          + Nkept * fwcs_ef_kept once per call when the index is Elias-Fano
+//                          (format 1.2: decoded sequentially into per-filter tap sets)
 //   1x1 conv               dense form without im2col (the runtime's 1x1 fast path)
 //   fully connected        Cout * (dense_out + dense_chunk * ch(Cin))
 //   depthwise              P * C * (depthwise_out + K * depthwise_tap / lanes)       [assumed]
@@ -39,13 +41,14 @@ struct KernelCostModel {
   int64_t lanes = 16;
   double im2col_tap = 0, im2col_chunk = 0;
   double dense_out = 0, dense_chunk = 0;
-  double fwcs_out = 0, fwcs_filterlet = 0, fwcs_chunk = 0, fwcs_im2col_chunk = 0;
+  double fwcs_out = 0, fwcs_filterlet = 0, fwcs_chunk = 0, fwcs_im2col_chunk = 0, fwcs_ef_kept = 0;
   double depthwise_out = 0, depthwise_tap = 0;
   double elementwise = 0;
 
-  // Standard conv (groups 1): `kept` filterlets of cout*kh*kw when `fwcs`, else dense.
+  // Standard conv (groups 1): `kept` filterlets of cout*kh*kw when `fwcs`, else dense;
+  // `ef_index`: the FWCS index is Elias-Fano (what tpr_builder_weight_stats() chose).
   double conv(int64_t out_pixels, int64_t cout, int64_t cin, int64_t kh, int64_t kw, bool fwcs,
-              int64_t kept) const;
+              int64_t kept, bool ef_index = false) const;
   double fully_connected(int64_t in_features, int64_t out_features) const;
   double depthwise(int64_t out_pixels, int64_t channels, int64_t kh, int64_t kw) const;
   double elementwise_bytes(int64_t bytes) const;

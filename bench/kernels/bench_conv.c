@@ -61,12 +61,15 @@ static int run_layer(int h, int w, int cin, int cout, int sparsity) {
   for (int f = 0; f < cout * taps; ++f) nk += keep[f];
   int8_t* values = malloc((size_t)nk * cin + 16);
   /* index kind and widths exactly as the blob builder picks them (tpr_builder_weight_stats):
-   * MASK (filterlet bitmap) or CSR (u8/u16 row_ptr + 4-bit positions), whichever is smaller */
+   * MASK (filterlet bitmap), EF (Elias-Fano stream, format 1.2) or CSR (u8/u16 row_ptr + 4-bit
+   * positions), whichever is smallest */
   tpr_weight_stats st;
   if (tpr_builder_weight_stats(TPR_LAYOUT_OHWI, cout, k, k, cin, (uint32_t)nk, TPR_STORAGE_FWCS, &st) != TPR_OK)
     return 1;
-  const int mask = st.row_ptr_bytes == 0;
-  const int rpb = mask ? 1 : st.row_ptr_bytes;
+  const int mask = st.row_ptr_bytes == 0 && st.pos_bits == TPR_FMT_FWCS_MASK_POS_BITS;
+  const int ef = st.row_ptr_bytes == 0 && st.pos_bits == TPR_FMT_FWCS_EF_POS_BITS;
+  const int rpb = st.row_ptr_bytes ? st.row_ptr_bytes : 1;
+  const uint32_t u = (uint32_t)(cout * taps), l = ef ? tpr_fmt_ef_low_bits(u, (uint32_t)nk) : 0u;
   uint8_t* rp = malloc((size_t)rpb * (cout + 1));
   uint8_t* pos = calloc((size_t)st.index_bytes + 1, 1);
   int j = 0;
@@ -75,14 +78,24 @@ static int run_layer(int h, int w, int cin, int cout, int sparsity) {
     else ((uint16_t*)(void*)rp)[o] = (uint16_t)j;
     for (int t = 0; o < cout && t < taps; ++t)
       if (keep[o * taps + t]) {
-        memcpy(values + (size_t)j * cin, wt + ((size_t)o * taps + t) * cin, (size_t)cin);
-        if (mask) pos[(o * taps + t) >> 3] |= (uint8_t)(1u << ((o * taps + t) & 7));
-        else pos[j >> 1] |= (uint8_t)(t << ((j & 1) * 4));
+        const uint32_t f = (uint32_t)(o * taps + t);
+        memcpy(values + (size_t)j * cin, wt + (size_t)f * cin, (size_t)cin);
+        if (mask) {
+          pos[f >> 3] |= (uint8_t)(1u << (f & 7));
+        } else if (ef) { /* low bits of f at bit j*l; the high part's one at bit n*l + j + (f >> l) */
+          for (uint32_t i = 0; i < l; ++i)
+            if ((f >> i) & 1u) pos[(j * l + i) >> 3] |= (uint8_t)(1u << ((j * l + i) & 7));
+          const uint32_t b = (uint32_t)nk * l + (uint32_t)j + (f >> l);
+          pos[b >> 3] |= (uint8_t)(1u << (b & 7));
+        } else {
+          pos[j >> 1] |= (uint8_t)(t << ((j & 1) * 4));
+        }
         ++j;
       }
   }
   memset(values + (size_t)nk * cin, 0, 16);
-  tpr_fwcs_weights fw = {values, mask ? NULL : rp, pos, st.row_ptr_bytes, st.pos_bits};
+  tpr_fwcs_weights fw = {values, st.row_ptr_bytes ? rp : NULL, pos, st.row_ptr_bytes, st.pos_bits,
+                         (uint32_t)nk};
   /* element-wise mask at the same sparsity for CSR */
   const int epruned = (kk * sparsity + 50) / 100;
   uint8_t* ekeep = malloc((size_t)kk);
@@ -135,7 +148,7 @@ static int run_layer(int h, int w, int cin, int cout, int sparsity) {
   const unsigned csr_bytes = (unsigned)nnz * 3u + 4u * (cout + 1) + quant;
   const unsigned dense_bytes = (unsigned)cout * kk + quant;
   printf("R %s %dx%dx%d->%d %d %u %u %u %u %u %u %s\n", CORE, h, w, cin, cout, sparsity, (unsigned)m,
-         fwcs_bytes, kept_bytes, csr_bytes, dense_bytes, (unsigned)nk, mask ? "mask" : "csr");
+         fwcs_bytes, kept_bytes, csr_bytes, dense_bytes, (unsigned)nk, mask ? "mask" : ef ? "ef" : "csr");
   int bad = memcmp(o_dense, o_fwcs, nout) != 0 || memcmp(o_dense_e, o_csr, nout) != 0;
   if (bad) printf("MISMATCH %dx%dx%d s=%d\n", h, w, cin, sparsity);
   free(in); free(wt); free(we); free(bias); free(mult); free(shift); free(keep); free(values);

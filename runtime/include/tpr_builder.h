@@ -72,9 +72,11 @@ typedef struct {
 typedef enum {
   TPR_STORAGE_AUTO = 0,  /**< FWCS iff its arrays (values + index) are smaller than dense */
   TPR_STORAGE_DENSE = 1,
-  TPR_STORAGE_FWCS = 2,  /**< FWCS with the smaller index kind (CSR on a tie) */
+  TPR_STORAGE_FWCS = 2,  /**< FWCS with the smallest index kind (ties: CSR, then MASK, then EF) */
   TPR_STORAGE_FWCS_CSR = 3, /**< FWCS, CSR index forced (row pointers + positions) */
-  TPR_STORAGE_FWCS_MASK = 4 /**< FWCS, MASK index forced (filterlet bitmap) */
+  TPR_STORAGE_FWCS_MASK = 4, /**< FWCS, MASK index forced (filterlet bitmap, format 1.1) */
+  TPR_STORAGE_FWCS_EF = 5   /**< FWCS, EF index forced (Elias-Fano, format 1.2); needs at least
+                                 one kept filterlet (TPR_ERR_ARG otherwise) */
 } tpr_storage;
 
 /** Conv2d (groups 1) or depthwise conv2d. */
@@ -135,11 +137,14 @@ typedef struct {
   tpr_fmt_weight_kind kind;
   uint32_t nkept;         /**< kept filterlets (FWCS) or cout*kh*kw (dense) */
   uint32_t values_bytes;  /**< int8 weight bytes stored */
-  uint32_t index_bytes;   /**< FWCS index bytes: CSR row_ptr + pos, or MASK bitmap (0 for dense) */
+  uint32_t index_bytes;   /**< FWCS index bytes: CSR row_ptr + pos, MASK bitmap
+                               (ceil(cout*kh*kw/8)) or EF stream (tpr_fmt_ef_bytes(cout*kh*kw,
+                               nkept)); 0 for dense */
   uint32_t quant_bytes;   /**< bias (4) + multiplier (4) + shift (1) per output channel */
   uint32_t dense_bytes;   /**< cout*kh*kw*cin, for comparison */
-  uint8_t row_ptr_bytes; /**< FWCS CSR index: 1, 2 or 4; FWCS MASK index: 0; dense: 0 */
-  uint8_t pos_bits;      /**< FWCS CSR index: 4, 8, 16 or 32; FWCS MASK index: 1; dense: 0 */
+  uint8_t row_ptr_bytes; /**< FWCS CSR index: 1, 2 or 4; FWCS MASK and EF index: 0; dense: 0 */
+  uint8_t pos_bits;      /**< FWCS CSR index: 4, 8, 16 or 32; FWCS MASK index: 1; FWCS EF
+                              index: 2; dense: 0 (the pair tells the index kinds apart) */
 } tpr_weight_stats;
 
 /**
@@ -150,11 +155,14 @@ typedef struct {
  *                 (depthwise: cin = 1)
  * @param nkept    kept filterlets, 0..cout*kh*kw (ignored for 1HWO; pass cout*kh*kw)
  * @param storage  TPR_STORAGE_AUTO picks FWCS iff values + index < dense bytes, where the index
- *                 is the smaller of CSR ((cout+1) row pointers + nkept positions) and MASK
- *                 (ceil(cout*kh*kw/8) bitmap bytes); both depend only on the arguments, so the
- *                 prediction is exact (1HWO is always dense)
+ *                 is the smallest of CSR ((cout+1) row pointers + nkept positions), MASK
+ *                 (ceil(cout*kh*kw/8) bitmap bytes) and, for nkept >= 1, EF
+ *                 (tpr_fmt_ef_bytes(cout*kh*kw, nkept)), ties resolved CSR, then MASK, then EF;
+ *                 all depend only on the arguments, so the prediction is exact (1HWO is always
+ *                 dense)
  * @param[out] stats every field as tpr_builder_add_* would report it
- * @return TPR_OK; TPR_ERR_ARG for non-positive dims, nkept > cout*kh*kw or sizes past the format.
+ * @return TPR_OK; TPR_ERR_ARG for non-positive dims, nkept > cout*kh*kw, sizes past the format,
+ *         an unknown storage value or TPR_STORAGE_FWCS_EF with nkept == 0.
  */
 tpr_status tpr_builder_weight_stats(int layout, int32_t cout, int32_t kh, int32_t kw, int32_t cin,
                                     uint32_t nkept, tpr_storage storage, tpr_weight_stats* stats);

@@ -143,10 +143,10 @@ typedef enum { TPR_ACT_NONE = 0, TPR_ACT_RELU = 1, TPR_ACT_RELU6 = 2 } tpr_fmt_a
 #define TPR_FMT_W_KIND 0u         /**< u8 tpr_fmt_weight_kind */
 #define TPR_FMT_W_LAYOUT 1u       /**< u8 tpr_fmt_weight_layout */
 #define TPR_FMT_W_ROW_PTR_BYTES 2u/**< u8 FWCS CSR index: 1, 2 or 4 (u8/u16/u32 entries);
-                                       FWCS MASK index: 0; DENSE: 0.
+                                       FWCS MASK and EF index: 0; DENSE: 0.
                                        Writers use the smallest width holding nkept. */
 #define TPR_FMT_W_POS_BITS 3u     /**< u8 FWCS CSR index: 4, 8, 16 or 32 bits per position;
-                                       FWCS MASK index: 1; DENSE: 0.
+                                       FWCS MASK index: 1; FWCS EF index: 2; DENSE: 0.
                                        Writers use the smallest width holding KH*KW-1. 4-bit
                                        positions are packed two per byte, entry j in byte j/2,
                                        low nibble for even j. */
@@ -159,13 +159,15 @@ typedef enum { TPR_ACT_NONE = 0, TPR_ACT_RELU = 1, TPR_ACT_RELU6 = 2 } tpr_fmt_a
                                        kh*kw*cout (1HWO); FWCS: nkept*cin bytes. Followed by at
                                        least TPR_FMT_VALUES_PAD readable bytes inside DATA. */
 #define TPR_FMT_W_VALUES_LEN 24u  /**< u32 exact byte count of the values (without the pad) */
-#define TPR_FMT_W_ROW_PTR_OFF 28u /**< u32 FWCS CSR: (cout+1) entries; FWCS MASK, DENSE: 0 */
+#define TPR_FMT_W_ROW_PTR_OFF 28u /**< u32 FWCS CSR: (cout+1) entries; FWCS MASK, EF, DENSE: 0 */
 #define TPR_FMT_W_POS_OFF 32u     /**< u32 FWCS CSR: nkept entries (ceil(nkept*bits/8) bytes),
                                        each kh_i*KW + kw_i, strictly increasing within a filter;
                                        FWCS MASK: the filterlet bitmap, ceil(cout*kh*kw/8) bytes,
                                        bit f = (o*KH + kh_i)*KW + kw_i in byte f/8, bit f%8
                                        (LSB first), set = kept, unused high bits of the last
-                                       byte 0, popcount == nkept; DENSE: 0 */
+                                       byte 0, popcount == nkept; FWCS EF: the Elias-Fano
+                                       stream of the kept slot numbers, tpr_fmt_ef_bytes()
+                                       bytes (see below); DENSE: 0 */
 #define TPR_FMT_W_BIAS_OFF 36u    /**< u32 int32[cout] */
 #define TPR_FMT_W_MULT_OFF 40u    /**< u32 int32[cout], Q31 multipliers in [0, 2^31-1] */
 #define TPR_FMT_W_SHIFT_OFF 44u   /**< u32 int8[cout], shifts in [-31, 30], positive = left */
@@ -174,13 +176,42 @@ typedef enum { TPR_ACT_NONE = 0, TPR_ACT_RELU = 1, TPR_ACT_RELU6 = 2 } tpr_fmt_a
 
 typedef enum { TPR_WEIGHTS_DENSE = 1, TPR_WEIGHTS_FWCS = 2 } tpr_fmt_weight_kind;
 
-/* FWCS index kinds (format 1.1), told apart by (row_ptr_bytes, pos_bits):
+/* FWCS index kinds (format 1.2), told apart by (row_ptr_bytes, pos_bits):
  * - CSR  (1.0): row_ptr_bytes 1/2/4 and pos_bits 4/8/16/32: row pointers + per-filterlet positions;
  * - MASK (1.1): row_ptr_bytes 0 and pos_bits 1: one bit per filterlet slot, no row pointers (the
- *   kernels walk the filters in order and accumulate the values offset).
- * A 1.0 reader rejects a MASK record as corrupt (row_ptr_bytes 0), it cannot misread it. */
+ *   kernels walk the filters in order and accumulate the values offset);
+ * - EF   (1.2): row_ptr_bytes 0 and pos_bits 2: Elias-Fano code of the kept slot numbers
+ *   f = (o*KH + kh)*KW + kw (strictly increasing, u = cout*KH*KW slots, n = nkept >= 1):
+ *   l = tpr_fmt_ef_low_bits(u, n); one bit stream (bit b in byte b/8, bit b%8, LSB first) of
+ *   tpr_fmt_ef_bits(u, n) bits:
+ *     low part,  bits [0, n*l):            element i's low l bits (f_i & (2^l - 1)) at bit i*l,
+ *                                          least significant bit first;
+ *     high part, the next n + ((u-1) >> l) + 1 bits: for each element in order, (f_i >> l) -
+ *                                          (f_{i-1} >> l) zeros (f_{-1} >> l := 0), then a one;
+ *                                          the remaining bits are zeros;
+ *   unused bits of the last byte are 0. The size depends only on (u, n).
+ * Older readers reject the newer kinds as corrupt (a 1.0 reader needs row_ptr_bytes 1/2/4, a 1.1
+ * reader pos_bits 1 when row_ptr_bytes is 0); they cannot misread them. */
 #define TPR_FMT_FWCS_MASK_ROW_PTR_BYTES 0u
 #define TPR_FMT_FWCS_MASK_POS_BITS 1u
+#define TPR_FMT_FWCS_EF_ROW_PTR_BYTES 0u
+#define TPR_FMT_FWCS_EF_POS_BITS 2u
+
+/** EF low-part width: the largest l with (n << l) <= u, i.e. floor(log2(u / n)); 1 <= n <= u. */
+static inline uint32_t tpr_fmt_ef_low_bits(uint32_t u, uint32_t n) {
+  uint32_t q = u / n, l = 0;
+  while (q >>= 1) ++l;
+  return l;
+}
+/** EF stream length in bits: n*l + n + ((u-1) >> l) + 1 (1 <= n <= u). */
+static inline uint64_t tpr_fmt_ef_bits(uint32_t u, uint32_t n) {
+  const uint32_t l = tpr_fmt_ef_low_bits(u, n);
+  return (uint64_t)n * l + n + ((u - 1u) >> l) + 1u;
+}
+/** EF stream length in bytes: ceil(tpr_fmt_ef_bits(u, n) / 8). */
+static inline uint64_t tpr_fmt_ef_bytes(uint32_t u, uint32_t n) {
+  return (tpr_fmt_ef_bits(u, n) + 7u) / 8u;
+}
 typedef enum {
   TPR_LAYOUT_OHWI = 1, /**< conv2d / fully connected: [Cout][KH][KW][Cin] (FC: KH = KW = 1) */
   TPR_LAYOUT_1HWO = 2  /**< depthwise: [KH][KW][Cout] (TFLite's [1, KH, KW, Cout]) */

@@ -49,11 +49,16 @@ typedef struct {
 } tpr_channel_quant;
 
 /**
- * FWCS (filterlet-wise compressed storage) weights of one conv, see FORMAT.md. Two index kinds:
+ * FWCS (filterlet-wise compressed storage) weights of one conv, see FORMAT.md. Three index kinds:
  * - CSR: row_ptr_bytes 1/2/4, pos_bits 4/8/16/32, row_ptr and pos as documented below;
  * - MASK: row_ptr_bytes 0, pos_bits 1, row_ptr unused (may be NULL), pos = filterlet bitmap of
  *   Cout*KH*KW bits, bit f = (o*KH + kh)*KW + kw in byte f/8, bit f%8; kept filterlets are the
- *   set bits, in the same filter -> kh -> kw order as the values.
+ *   set bits, in the same filter -> kh -> kw order as the values;
+ * - EF: row_ptr_bytes 0, pos_bits 2, row_ptr unused (may be NULL), pos = the Elias-Fano stream of
+ *   the kept slot numbers f (tpr_format.h, tpr_fmt_ef_bytes(Cout*KH*KW, nkept) bytes), nkept >= 1
+ *   (an empty layer uses CSR or MASK). The kernels decode it sequentially once per call (no
+ *   random access per filter).
+ * nkept: kept filterlets; required for EF (it locates the high part), ignored by CSR and MASK.
  */
 typedef struct {
   const int8_t* values;  /**< kept filterlets (Cin bytes each), filter -> kh -> kw order, followed by
@@ -62,9 +67,11 @@ typedef struct {
                               [row_ptr[o], row_ptr[o+1]); row_ptr[0] = 0, non-decreasing */
   const void* pos;       /**< CSR: one entry per kept filterlet: kh*KW + kw, strictly increasing
                               within a filter; 4-bit entries packed two per byte (low nibble
-                              first), or u8 / u16 / u32. MASK: the filterlet bitmap. */
-  uint8_t row_ptr_bytes; /**< CSR: 1, 2 or 4; MASK: 0 */
-  uint8_t pos_bits;      /**< CSR: 4, 8, 16 or 32; MASK: 1 */
+                              first), or u8 / u16 / u32. MASK: the filterlet bitmap. EF: the
+                              Elias-Fano stream. */
+  uint8_t row_ptr_bytes; /**< CSR: 1, 2 or 4; MASK, EF: 0 */
+  uint8_t pos_bits;      /**< CSR: 4, 8, 16 or 32; MASK: 1; EF: 2 */
+  uint32_t nkept;        /**< EF: kept filterlets, 1..Cout*KH*KW; CSR, MASK: ignored (may be 0) */
 } tpr_fwcs_weights;
 
 /* ---- convolution ---------------------------------------------------------------------------- */

@@ -196,6 +196,31 @@ static tpr_status check_quant_arrays(const tpr_blob* B, const uint8_t* w, uint32
   return TPR_OK;
 }
 
+static uint32_t bit_at(const uint8_t* s, uint64_t b) { return (s[b >> 3] >> (b & 7u)) & 1u; }
+
+/* FWCS EF index (format 1.2): the tpr_fmt_ef_bytes(u, n) bytes at s (already bounds-checked)
+ * hold exactly n ones in the high part, decode to strictly increasing slot numbers < u, and the
+ * unused bits of the last byte are 0. Bit by bit: once per blob, nothing past the stream. */
+static tpr_status check_ef(const uint8_t* s, uint32_t u, uint32_t n) {
+  const uint32_t l = tpr_fmt_ef_low_bits(u, n);
+  const uint64_t low_end = (uint64_t)n * l, bits = tpr_fmt_ef_bits(u, n);
+  uint64_t k = 0, prev = 0; /* ones seen so far, last element */
+  for (uint64_t b = low_end; b < bits; ++b) {
+    if (!bit_at(s, b)) continue;
+    CHECK(k < n); /* no more than n ones */
+    const uint64_t high = (b - low_end) - k;
+    uint64_t low = 0;
+    for (uint32_t i = 0; i < l; ++i) low |= (uint64_t)bit_at(s, k * l + i) << i;
+    const uint64_t f = (high << l) | low;
+    CHECK(f < u && (k == 0 || f > prev)); /* in range, strictly increasing */
+    prev = f;
+    ++k;
+  }
+  CHECK(k == n);
+  if (bits & 7u) CHECK((s[bits >> 3] >> (bits & 7u)) == 0); /* unused high bits of the last byte */
+  return TPR_OK;
+}
+
 static tpr_status check_weight(const tpr_blob* B, uint32_t wi) {
   const uint8_t* w = weight_rec(B, wi);
   const uint32_t kind = tpr_rd_u8(w + TPR_FMT_W_KIND), layout = tpr_rd_u8(w + TPR_FMT_W_LAYOUT);
@@ -229,6 +254,14 @@ static tpr_status check_weight(const tpr_blob* B, uint32_t wi) {
   }
   CHECK(kind == TPR_WEIGHTS_FWCS && layout == TPR_LAYOUT_OHWI);
   CHECK((uint64_t)nkept <= (uint64_t)cout * taps && (uint64_t)vl == (uint64_t)nkept * cin);
+  if (rpb == TPR_FMT_FWCS_EF_ROW_PTR_BYTES && pbits == TPR_FMT_FWCS_EF_POS_BITS) { /* EF index */
+    const uint64_t u = (uint64_t)cout * taps;
+    CHECK(ro == 0 && nkept >= 1 && u <= 0xFFFFFFFFu);
+    const uint64_t bits = tpr_fmt_ef_bits((uint32_t)u, nkept);
+    CHECK(bits <= 0xFFFFFFFFu); /* the kernels count stream bits in 32 bits */
+    CHECK(po % TPR_FMT_ALIGN == 0 && in_data(B, po, (bits + 7u) / 8u));
+    return check_ef(B->sec[TPR_SEC_DATA] + po, (uint32_t)u, nkept);
+  }
   if (rpb == TPR_FMT_FWCS_MASK_ROW_PTR_BYTES) { /* MASK index: one bit per filterlet slot */
     const uint64_t bits = (uint64_t)cout * taps;
     CHECK(pbits == TPR_FMT_FWCS_MASK_POS_BITS && ro == 0 && bits <= 0xFFFFFFFFu);
@@ -486,6 +519,7 @@ static tpr_status check_op(tpr_blob* B, uint32_t i, struct tpr_op_rt* rt) {
       rt->fwcs.row_ptr = rt->fwcs.row_ptr_bytes ? d + tpr_rd_u32(w + TPR_FMT_W_ROW_PTR_OFF) : NULL;
       rt->fwcs.pos = d + tpr_rd_u32(w + TPR_FMT_W_POS_OFF);
       rt->fwcs.pos_bits = (uint8_t)tpr_rd_u8(w + TPR_FMT_W_POS_BITS);
+      rt->fwcs.nkept = tpr_rd_u32(w + TPR_FMT_W_NKEPT);
       scratch = tpr_conv2d_fwcs_s8_scratch_size(&rt->in_dims, &rt->f_dims, &rt->out_dims);
     } else if (code == TPR_OP_CONV2D && rt->impl == TPR_IMPL_CONV_1X1) {
       scratch = tpr_conv2d_1x1_s8_scratch_size(&rt->in_dims, &rt->f_dims, &rt->out_dims);

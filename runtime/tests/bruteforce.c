@@ -133,3 +133,52 @@ void bf_gap(const tpr_builder_tensor* ti, const int8_t* in, const tpr_builder_te
       out[(int64_t)n * ch + c] = bf_out(acc, g->multiplier, g->shift, to->zero_point, g->act_min, g->act_max);
     }
 }
+
+/* l = the largest integer with n * 2^l <= u */
+static uint32_t bf_ef_l(uint32_t u, uint32_t n) {
+  uint32_t l = 0;
+  while (((uint64_t)n << (l + 1)) <= u) ++l;
+  return l;
+}
+
+uint32_t bf_ef_bytes(uint32_t u, uint32_t n) {
+  if (n == 0) return 0;
+  const uint32_t l = bf_ef_l(u, n);
+  const uint64_t bits = (uint64_t)n * l + n + ((u - 1u) >> l) + 1u;
+  return (uint32_t)((bits + 7u) / 8u);
+}
+
+void bf_ef_encode_list(const uint32_t* f, uint32_t n, uint32_t u, uint8_t* out) {
+  const uint32_t l = bf_ef_l(u, n);
+  uint64_t hi = (uint64_t)n * l;
+  uint32_t bucket = 0;
+  for (uint32_t j = 0; j < n; ++j) {
+    for (uint32_t i = 0; i < l; ++i) {
+      const uint64_t b = (uint64_t)j * l + i;
+      if ((f[j] >> i) & 1u) out[b / 8] = (uint8_t)(out[b / 8] | (1u << (b % 8)));
+    }
+    hi += (f[j] >> l) - bucket;
+    bucket = f[j] >> l;
+    out[hi / 8] = (uint8_t)(out[hi / 8] | (1u << (hi % 8)));
+    ++hi;
+  }
+}
+
+uint32_t bf_ef_encode(const uint8_t* keep, uint32_t u, uint8_t* out) {
+  uint32_t n = 0;
+  for (uint32_t f = 0; f < u; ++f) n += keep[f] != 0;
+  if (n == 0) return 0;
+  const uint32_t l = bf_ef_l(u, n);
+  uint64_t lo = 0, hi = (uint64_t)n * l; /* next bit of each part */
+  uint32_t bucket = 0;                    /* high value of the previous element */
+  for (uint32_t f = 0; f < u; ++f) {
+    if (!keep[f]) continue;
+    for (uint32_t i = 0; i < l; ++i, ++lo)
+      if ((f >> i) & 1u) out[lo / 8] = (uint8_t)(out[lo / 8] | (1u << (lo % 8)));
+    hi += (f >> l) - bucket; /* unary gap: zeros, then a one */
+    bucket = f >> l;
+    out[hi / 8] = (uint8_t)(out[hi / 8] | (1u << (hi % 8)));
+    ++hi;
+  }
+  return n;
+}

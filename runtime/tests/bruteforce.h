@@ -24,6 +24,15 @@ void bf_gap(const tpr_builder_tensor* ti, const int8_t* in, const tpr_builder_te
             int8_t* out, const tpr_builder_gap* g);
 int64_t bf_numel(const tpr_builder_tensor* t);
 
+/* FWCS EF index (format 1.2) written from its definition, independently of the builder: the
+ * Elias-Fano stream of the slots f < u with keep[f] != 0 into out (bf_ef_bytes(u, n) bytes, zeroed
+ * by the caller). Returns n, the kept count (nothing is written when n == 0). */
+uint32_t bf_ef_encode(const uint8_t* keep, uint32_t u, uint8_t* out);
+/* stream bytes for n >= 1 elements below u (0 for n == 0) */
+uint32_t bf_ef_bytes(uint32_t u, uint32_t n);
+/* the same from the n >= 1 strictly increasing elements f[] < u */
+void bf_ef_encode_list(const uint32_t* f, uint32_t n, uint32_t u, uint8_t* out);
+
 /* xorshift32 */
 uint32_t bf_rand(uint32_t* s);
 int32_t bf_range(uint32_t* s, int32_t lo, int32_t hi); /* inclusive */

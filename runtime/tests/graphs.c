@@ -186,6 +186,17 @@ void tg_make(tg_graph* g, int which, uint32_t seed) {
     uint16_t c3 = conv(g, c2, 7, 3, 2, 0, 1, 60, 1, 0, 0, TPR_STORAGE_FWCS_MASK);
     g->inputs[0] = x; g->num_inputs = 1;
     g->outputs[0] = c3; g->outputs[1] = c1; g->num_outputs = 2;
+  } else if (which == 4) {
+    /* EF-indexed FWCS chain: Cin 16 and 32 (MVE fast paths), Cin 24 (MVE runs on interleaved
+     * rows, DSP paired groups), Cin 7 with a 7x7 kernel (49 taps: MVE per-filterlet cursor
+     * path, DSP padded groups), empty filters, a ReLU, stride 2 */
+    uint16_t x = tensor(g, 4, 1, 9, 10, 16, 0.03f, 4);
+    uint16_t c1 = conv(g, x, 32, 3, 1, 1, 1, 10, 2, 1, 0, TPR_STORAGE_AUTO);
+    uint16_t c2 = conv(g, c1, 24, 3, 1, 1, 1, 20, 3, 0, 0, TPR_STORAGE_FWCS_EF);
+    uint16_t c3 = conv(g, c2, 7, 3, 2, 0, 1, 50, 1, 0, 0, TPR_STORAGE_FWCS_EF);
+    uint16_t c4 = conv(g, c3, 6, 7, 1, 3, 3, 30, 1, 0, 0, TPR_STORAGE_FWCS_EF);
+    g->inputs[0] = x; g->num_inputs = 1;
+    g->outputs[0] = c4; g->outputs[1] = c1; g->num_outputs = 2;
   } else {
     uint16_t x0 = tensor(g, 4, 2, 6, 5, 4, 0.02f, 0);
     uint16_t x1 = tensor(g, 4, 2, 6, 5, 6, 0.03f, -9);

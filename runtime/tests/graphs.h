@@ -36,11 +36,13 @@ typedef struct {
   uint32_t seed;
 } tg_graph;
 
-#define TG_NUM_GRAPHS 4
+#define TG_NUM_GRAPHS 5
 /** 0: small CNN using every op (FWCS + dense conv, dw, 1x1, add, pools, gap, reshape, 2 FCs);
  *  1: one 3x3 conv 8x8x20 -> 24, FWCS (CSR index) ~60 % pruned with empty filters, stride 2;
  *  2: two-input graph: conv on each input, add, GAP, FC (several inputs / outputs);
- *  3: three 3x3 convs 9x10x16 -> 32 -> 12 -> 7, FWCS with the MASK index, empty filters. */
+ *  3: three 3x3 convs 9x10x16 -> 32 -> 12 -> 7, FWCS with the MASK index, empty filters;
+ *  4: convs 9x10x16 -> 32 -> 24 -> 7 (3x3) -> 6 (7x7, 49 taps), FWCS with the EF index (the
+ *     first by TPR_STORAGE_AUTO at ~10 % kept, the others forced), empty filters. */
 void tg_make(tg_graph* g, int which, uint32_t seed);
 void tg_free(tg_graph* g);
 /** Serialize through tpr_builder (malloc'd blob, caller frees). */

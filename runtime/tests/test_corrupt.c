@@ -291,6 +291,152 @@ static void test_hostile_mask(void) {
   free(blob);
 }
 
+/* graph 4: EF-indexed FWCS records (format 1.2); We = the record under attack (l >= 1, two
+ * consecutive elements in one high bucket, unused bits in the last stream byte) */
+static uint32_t We;
+static uint32_t rd16(const uint8_t* p) { return (uint32_t)p[0] | ((uint32_t)p[1] << 8); }
+static uint32_t ef_u(const uint8_t* b) {
+  return rd32(b + We + TPR_FMT_W_COUT) * rd16(b + We + TPR_FMT_W_KH) * rd16(b + We + TPR_FMT_W_KW);
+}
+static uint32_t ef_n(const uint8_t* b) { return rd32(b + We + TPR_FMT_W_NKEPT); }
+static uint32_t ef_l(const uint8_t* b) { return tpr_fmt_ef_low_bits(ef_u(b), ef_n(b)); }
+static uint64_t ef_nbits(const uint8_t* b) { return tpr_fmt_ef_bits(ef_u(b), ef_n(b)); }
+static uint8_t* ef_of(uint8_t* b) { return b + D + rd32(b + We + TPR_FMT_W_POS_OFF); }
+static int getbit(const uint8_t* s, uint64_t i) { return (s[i / 8] >> (i % 8)) & 1; }
+static void putbit(uint8_t* s, uint64_t i, int v) {
+  s[i / 8] = (uint8_t)(v ? (s[i / 8] | (1u << (i % 8))) : (s[i / 8] & ~(1u << (i % 8))));
+}
+/* position of the first pair of adjacent ones in the high part (elements i, i+1 in one bucket);
+ * *i = the first one's element index; 0 when there is none */
+static uint64_t ef_pair(const uint8_t* b, uint32_t* i) {
+  const uint8_t* s = b + D + rd32(b + We + TPR_FMT_W_POS_OFF);
+  const uint64_t lo = (uint64_t)ef_n(b) * ef_l(b), end = ef_nbits(b);
+  uint32_t k = 0;
+  for (uint64_t p = lo; p + 1 < end; ++p) {
+    if (!getbit(s, p)) continue;
+    if (getbit(s, p + 1)) { *i = k; return p; }
+    ++k;
+  }
+  return 0;
+}
+static void ef_extra_one(uint8_t* b, size_t n) { /* the high part's last bit is always a 0 */
+  (void)n;
+  putbit(ef_of(b), ef_nbits(b) - 1, 1);
+}
+static void ef_missing_one(uint8_t* b, size_t n) {
+  (void)n;
+  uint64_t p = (uint64_t)ef_n(b) * ef_l(b);
+  while (!getbit(ef_of(b), p)) ++p;
+  putbit(ef_of(b), p, 0);
+}
+static void ef_repeat(uint8_t* b, size_t n) { /* element i+1 = element i: not increasing */
+  (void)n;
+  uint32_t i = 0;
+  ef_pair(b, &i);
+  const uint32_t l = ef_l(b);
+  for (uint32_t k = 0; k < l; ++k)
+    putbit(ef_of(b), (uint64_t)(i + 1) * l + k, getbit(ef_of(b), (uint64_t)i * l + k));
+}
+static void ef_swap(uint8_t* b, size_t n) { /* elements i and i+1 (same bucket) swap low bits */
+  (void)n;
+  uint32_t i = 0;
+  ef_pair(b, &i);
+  const uint32_t l = ef_l(b);
+  for (uint32_t k = 0; k < l; ++k) {
+    const int x = getbit(ef_of(b), (uint64_t)i * l + k);
+    const int y = getbit(ef_of(b), (uint64_t)(i + 1) * l + k);
+    putbit(ef_of(b), (uint64_t)i * l + k, y);
+    putbit(ef_of(b), (uint64_t)(i + 1) * l + k, x);
+  }
+}
+static void ef_too_big(uint8_t* b, size_t n) { /* last element's one moved to the last bit: >= u */
+  (void)n;
+  uint64_t p = ef_nbits(b) - 1;
+  while (!getbit(ef_of(b), p)) --p;
+  putbit(ef_of(b), p, 0);
+  putbit(ef_of(b), ef_nbits(b) - 1, 1);
+}
+static void ef_trailing(uint8_t* b, size_t n) { (void)n; ef_of(b)[(ef_nbits(b) - 1) / 8] |= 0x80u; }
+static void ef_pos_bits(uint8_t* b, size_t n) { (void)n; b[We + TPR_FMT_W_POS_BITS] = 3; }
+static void ef_rpb(uint8_t* b, size_t n) { (void)n; b[We + TPR_FMT_W_ROW_PTR_BYTES] = 1; }
+static void ef_row_off(uint8_t* b, size_t n) { (void)n; wr32(b + We + TPR_FMT_W_ROW_PTR_OFF, 16); }
+static void ef_off_end(uint8_t* b, size_t n) { /* stream running past the DATA section */
+  uint32_t len;
+  sec_off(b, TPR_SEC_DATA, &len);
+  (void)n;
+  wr32(b + We + TPR_FMT_W_POS_OFF, (len & ~15u));
+}
+static void ef_off_unaligned(uint8_t* b, size_t n) { (void)n; wr32(b + We + TPR_FMT_W_POS_OFF, rd32(b + We + TPR_FMT_W_POS_OFF) + 1); }
+static void ef_nkept0(uint8_t* b, size_t n) { /* EF needs n >= 1 */
+  (void)n;
+  wr32(b + We + TPR_FMT_W_NKEPT, 0);
+  wr32(b + We + TPR_FMT_W_VALUES_LEN, 0);
+}
+static void ef_nkept_plus(uint8_t* b, size_t n) { /* nkept and values_len both +1 */
+  (void)n;
+  const uint32_t cin = rd32(b + We + TPR_FMT_W_CIN);
+  wr32(b + We + TPR_FMT_W_NKEPT, rd32(b + We + TPR_FMT_W_NKEPT) + 1);
+  wr32(b + We + TPR_FMT_W_VALUES_LEN, rd32(b + We + TPR_FMT_W_VALUES_LEN) + cin);
+}
+static void ef_nkept_minus(uint8_t* b, size_t n) { /* nkept and values_len both -1 */
+  (void)n;
+  const uint32_t cin = rd32(b + We + TPR_FMT_W_CIN);
+  wr32(b + We + TPR_FMT_W_NKEPT, rd32(b + We + TPR_FMT_W_NKEPT) - 1);
+  wr32(b + We + TPR_FMT_W_VALUES_LEN, rd32(b + We + TPR_FMT_W_VALUES_LEN) - cin);
+}
+static void ef_cout_huge(uint8_t* b, size_t n) { (void)n; wr32(b + We + TPR_FMT_W_COUT, 0x7FFFFFFFu); }
+static void ef_as_mask(uint8_t* b, size_t n) { /* the stream read as a bitmap: a 1.1 reader's view */
+  (void)n;
+  b[We + TPR_FMT_W_POS_BITS] = 1;
+}
+
+static void test_hostile_ef(void) {
+  uint8_t* blob;
+  size_t n;
+  make_blob(4, 31, &blob, &n);
+  W = sec_off(blob, TPR_SEC_WEIGHTS, NULL);
+  D = sec_off(blob, TPR_SEC_DATA, NULL);
+  uint32_t len;
+  sec_off(blob, TPR_SEC_WEIGHTS, &len);
+  int found = 0;
+  for (uint32_t r = 0; r < len / TPR_FMT_W_SIZE; ++r) {
+    const uint8_t* w = blob + W + r * TPR_FMT_W_SIZE;
+    TU_CHECK(w[TPR_FMT_W_KIND] == TPR_WEIGHTS_FWCS && w[TPR_FMT_W_ROW_PTR_BYTES] == 0 &&
+                 w[TPR_FMT_W_POS_BITS] == 2 && rd32(w + TPR_FMT_W_ROW_PTR_OFF) == 0,
+             "graph 4 record %u is FWCS with the EF index (record 0 by TPR_STORAGE_AUTO)", r);
+    We = W + r * TPR_FMT_W_SIZE;
+    uint32_t i;
+    if (!found && ef_l(blob) >= 1 && ef_nbits(blob) % 8 != 0 && ef_pair(blob, &i) != 0) found = 1;
+    if (found) break;
+  }
+  TU_CHECK(found, "graph 4 has an EF record with l >= 1, a shared bucket and unused bits");
+  const hostile_case cases[] = {
+      {"ef_extra_one", ef_extra_one, TPR_ERR_CORRUPT}, {"ef_missing_one", ef_missing_one, TPR_ERR_CORRUPT},
+      {"ef_repeat", ef_repeat, TPR_ERR_CORRUPT}, {"ef_swap", ef_swap, TPR_ERR_CORRUPT},
+      {"ef_too_big", ef_too_big, TPR_ERR_CORRUPT}, {"ef_trailing", ef_trailing, TPR_ERR_CORRUPT},
+      {"ef_pos_bits", ef_pos_bits, TPR_ERR_CORRUPT}, {"ef_rpb", ef_rpb, TPR_ERR_CORRUPT},
+      {"ef_row_off", ef_row_off, TPR_ERR_CORRUPT}, {"ef_off_end", ef_off_end, TPR_ERR_CORRUPT},
+      {"ef_off_unaligned", ef_off_unaligned, TPR_ERR_CORRUPT},
+      {"ef_nkept0", ef_nkept0, TPR_ERR_CORRUPT}, {"ef_nkept_plus", ef_nkept_plus, TPR_ERR_CORRUPT},
+      {"ef_nkept_minus", ef_nkept_minus, TPR_ERR_CORRUPT},
+      {"ef_cout_huge", ef_cout_huge, TPR_ERR_CORRUPT}, {"ef_as_mask", ef_as_mask, TPR_ERR_CORRUPT},
+  };
+  run_hostile_cases(blob, n, cases, sizeof cases / sizeof cases[0]);
+  TU_CHECK(try_blob(blob, n, 0) == TPR_OK, "pristine graph 4");
+  /* truncation inside the stream: the blob cut right after the first stream byte, claiming the
+   * shorter size with a valid CRC */
+  {
+    const size_t cut = (size_t)(ef_of(blob) - blob) + 1;
+    uint8_t* c = malloc(cut);
+    memcpy(c, blob, cut);
+    wr32(c + TPR_FMT_HDR_TOTAL_SIZE, (uint32_t)cut);
+    fix_crc(c, cut);
+    TU_CHECK(try_blob(c, cut, 0) == TPR_ERR_CORRUPT, "blob truncated inside an EF stream");
+    free(c);
+  }
+  free(blob);
+}
+
 static void test_hostile(void) {
   uint8_t* blob;
   size_t n;
@@ -339,6 +485,7 @@ int main(int argc, char** argv) {
   const int fuzz = argc > 1 ? atoi(argv[1]) : 20000;
   test_hostile();
   test_hostile_mask();
+  test_hostile_ef();
   for (int which = 0; which < TG_NUM_GRAPHS; ++which) {
     uint8_t* blob;
     size_t n;

@@ -1,10 +1,12 @@
 /* Every kernel (whichever variant is linked) against the brute-force oracle on random shapes:
- * strides 1/2, asymmetric padding, odd and small channel counts, FWCS with all CSR index widths
- * and the MASK index, filters without kept filterlets, depth multipliers, clamps. Buffers are exactly sized so that
+ * strides 1/2, asymmetric padding, odd and small channel counts, FWCS with all CSR index widths,
+ * the MASK and the EF index, filters without kept filterlets, depth multipliers, clamps, and the
+ * EF decoder on its own. Buffers are exactly sized so that
  * AddressSanitizer flags any over-read (FWCS values carry the 16-byte pad the format promises). */
 #include <stdlib.h>
 #include <string.h>
 
+#include "../src/kernels/kernel_util.h" /* the EF decoder, tested directly below */
 #include "bruteforce.h"
 #include "test_util.h"
 #include "tpr_kernels.h"
@@ -168,7 +170,7 @@ static void test_conv(int iter) {
       }
       put_idx(rp, rpb, df.n, (uint32_t)j);
       memset(values + j * df.c, 0x7F, 16); /* pad contents must not matter */
-      tpr_fwcs_weights fw = {values, rp, pos, (uint8_t)rpb, (uint8_t)(pb ? 8 * pb : 4)};
+      tpr_fwcs_weights fw = {values, rp, pos, (uint8_t)rpb, (uint8_t)(pb ? 8 * pb : 4), (uint32_t)nkept};
       ss = tpr_conv2d_fwcs_s8_scratch_size(&di, &df, &dout);
       scratch = malloc(ss);
       memset(got, 0x55, (size_t)nout);
@@ -190,7 +192,7 @@ static void test_conv(int iter) {
       ++j;
     }
     memset(values + j * df.c, 0x7F, 16);
-    tpr_fwcs_weights fw = {values, NULL, mask, 0, 1};
+    tpr_fwcs_weights fw = {values, NULL, mask, 0, 1, (uint32_t)nkept};
     ss = tpr_conv2d_fwcs_s8_scratch_size(&di, &df, &dout);
     scratch = malloc(ss);
     memset(got, 0x55, (size_t)nout);
@@ -198,6 +200,25 @@ static void test_conv(int iter) {
     TU_CHECK(compare(want, got, nout, &at), "conv2d_fwcs mask iter %d at %lld: want %d got %d", iter,
              (long long)at, at >= 0 ? want[at] : 0, at >= 0 ? got[at] : 0);
     free(scratch); free(values); free(mask);
+  }
+  /* FWCS with the EF index (Elias-Fano stream, exactly sized: ASan catches any over-read) */
+  if (nkept >= 1) {
+    const uint32_t u = (uint32_t)df.n * (uint32_t)taps;
+    int8_t* values = malloc((size_t)(nkept * df.c + 16));
+    uint8_t* ef = calloc(bf_ef_bytes(u, (uint32_t)nkept), 1);
+    TU_CHECK(bf_ef_encode(k.keep, u, ef) == (uint32_t)nkept, "ef encode");
+    int64_t j = 0;
+    for (int64_t f = 0; f < (int64_t)u; ++f)
+      if (k.keep[f]) { memcpy(values + j * df.c, k.w + f * df.c, (size_t)df.c); ++j; }
+    memset(values + j * df.c, 0x7F, 16);
+    tpr_fwcs_weights fw = {values, NULL, ef, 0, 2, (uint32_t)nkept};
+    ss = tpr_conv2d_fwcs_s8_scratch_size(&di, &df, &dout);
+    scratch = malloc(ss);
+    memset(got, 0x55, (size_t)nout);
+    tpr_conv2d_fwcs_s8(&p, &q, &di, k.in, &df, &fw, k.bias, &dout, got, scratch);
+    TU_CHECK(compare(want, got, nout, &at), "conv2d_fwcs ef iter %d at %lld: want %d got %d", iter,
+             (long long)at, at >= 0 ? want[at] : 0, at >= 0 ? got[at] : 0);
+    free(scratch); free(values); free(ef);
   }
   free(want); free(got);
   free_case(&k);
@@ -331,6 +352,66 @@ static void test_gap(int iter) {
   free(in); free(want); free(got);
 }
 
+static int cmp_u32(const void* a, const void* b) {
+  const uint32_t x = *(const uint32_t*)a, y = *(const uint32_t*)b;
+  return x < y ? -1 : x > y;
+}
+
+/* The EF decoder (kernel_util.h) on its own, on random sets including l = 0 (dense), l >= 25
+ * (u close to 2^32, the two-read low path) and the cursor going backwards; streams exactly
+ * sized (AddressSanitizer). */
+static void test_ef_decoder(int iters) {
+  static const uint32_t us[] = {1, 2, 3, 9, 288, 1000, 4097, 1u << 20, 0x7FFFFFFFu, 0xFFFFFFFFu};
+  uint32_t* f = malloc(4u * 300);
+  for (int it = 0; it < iters; ++it) {
+    const uint32_t u = R(0, 2) ? us[R(0, 9)] : 1u + bf_rand(&seed) % 5000u;
+    const uint32_t nmax = u < 300u ? u : 300u;
+    uint32_t n = 1u + bf_rand(&seed) % nmax;
+    if (R(0, 4) == 0) n = nmax; /* dense: everything kept when u <= 300 */
+    if (n == u) {
+      for (uint32_t j = 0; j < n; ++j) f[j] = j;
+    } else {
+      for (uint32_t j = 0; j < n; ++j) f[j] = bf_rand(&seed) % u;
+      qsort(f, n, 4, cmp_u32);
+      uint32_t m = 0;
+      for (uint32_t j = 0; j < n; ++j)
+        if (m == 0 || f[j] != f[m - 1]) f[m++] = f[j];
+      n = m;
+    }
+    uint8_t* s = calloc(bf_ef_bytes(u, n), 1);
+    bf_ef_encode_list(f, n, u, s);
+    tpr_ef_reader e;
+    tpr_ef_init(&e, s, u, n);
+    int ok = 1;
+    for (uint32_t j = 0; j < n && ok; ++j) {
+      ok = tpr_ef_peek(&e) == f[j];
+      tpr_ef_pop(&e);
+    }
+    ok = ok && tpr_ef_peek(&e) == 0xFFFFFFFFu;
+    TU_CHECK(ok, "ef decode u %u n %u l %u", u, n, tpr_fmt_ef_low_bits(u, n));
+    /* the cursor over filters of `taps` slots when u splits into them: every filter twice
+     * (the second time restarts the decoder), then all filters in order */
+    const uint32_t taps = u % 9u == 0 ? 9u : (u % 7u == 0 ? 7u : 1u);
+    if (u / taps <= 5000u) {
+      const tpr_fwcs_weights w = {NULL, NULL, s, 0, 2, n};
+      tpr_fwcs_cursor c;
+      tpr_fwcs_begin(&w, u / taps, taps, &c);
+      uint32_t j = 0, t;
+      for (uint32_t o = 0; o < u / taps && ok; ++o)
+        for (int rep = 0; rep < 2 && ok; ++rep) {
+          uint32_t jj = j;
+          tpr_fwcs_filter(&w, taps, o, &c);
+          while (ok && tpr_fwcs_next(&w, &c, &t)) ok = jj < n && f[jj++] == o * taps + t;
+          ok = ok && (jj == n || f[jj] >= (o + 1) * taps);
+          if (rep == 1) j = jj;
+        }
+      TU_CHECK(ok && j == n, "ef cursor u %u n %u taps %u", u, n, taps);
+    }
+    free(s);
+  }
+  free(f);
+}
+
 static void test_requant(void) {
   /* tpr_requantize vs the independently written oracle, including extremes */
   const int32_t xs[] = {0, 1, -1, 2, -2, 3, -3, 12345, -12345, INT32_MAX, INT32_MIN, 1 << 30, -(1 << 30)};
@@ -353,6 +434,7 @@ static void test_requant(void) {
 int main(int argc, char** argv) {
   int iters = argc > 1 ? atoi(argv[1]) : TPR_TEST_ITERS;
   test_requant();
+  test_ef_decoder(iters * 2);
   for (int i = 0; i < iters; ++i) {
     test_conv(i);
     test_depthwise(i);

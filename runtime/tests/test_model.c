@@ -167,7 +167,8 @@ static void one_conv(int cout, int k, int cin, int keep_pct, tpr_storage storage
 
 static void test_storage_choice(void) {
   /* (row_ptr_bytes, pos_bits) = (0, 1) is the MASK index: the builder takes it whenever the
-   * bitmap (ceil(cout*kh*kw/8) bytes) is smaller than CSR's row pointers + positions */
+   * bitmap (ceil(cout*kh*kw/8) bytes) is smaller than CSR's row pointers + positions and than
+   * the EF stream; (0, 2) is the EF index, smallest for sparse layers */
   one_conv(16, 3, 16, 100, TPR_STORAGE_AUTO, TPR_WEIGHTS_DENSE, 0, 0);
   one_conv(16, 3, 16, 50, TPR_STORAGE_AUTO, TPR_WEIGHTS_FWCS, 0, 1);   /* mask 18 B < CSR 53 B */
   one_conv(16, 3, 16, 50, TPR_STORAGE_FWCS_CSR, TPR_WEIGHTS_FWCS, 1, 4); /* u8 row_ptr, 4-bit */
@@ -185,21 +186,82 @@ static void test_storage_choice(void) {
   one_conv(5, 3, 7, 0, TPR_STORAGE_FWCS_MASK, TPR_WEIGHTS_FWCS, 0, 1); /* empty bitmap */
   one_conv(6, 1, 9, 100, TPR_STORAGE_FWCS, TPR_WEIGHTS_FWCS, 0, 1);  /* forced FWCS 1x1 */
   one_conv(6, 1, 9, 100, TPR_STORAGE_FWCS_CSR, TPR_WEIGHTS_FWCS, 1, 4);
+  /* EF (format 1.2): chosen by AUTO at ~10 % kept, forced for every other shape: 289 taps (MVE
+   * per-filterlet path), l = 0 (everything kept), a large layer (u = 73728 slots), 1x1, Cin 1 */
+  one_conv(32, 3, 16, 10, TPR_STORAGE_AUTO, TPR_WEIGHTS_FWCS, 0, 2);
+  one_conv(32, 3, 16, 10, TPR_STORAGE_FWCS, TPR_WEIGHTS_FWCS, 0, 2);
+  one_conv(32, 3, 16, 10, TPR_STORAGE_FWCS_MASK, TPR_WEIGHTS_FWCS, 0, 1);
+  one_conv(16, 3, 16, 50, TPR_STORAGE_FWCS_EF, TPR_WEIGHTS_FWCS, 0, 2);
+  one_conv(4, 17, 2, 30, TPR_STORAGE_FWCS_EF, TPR_WEIGHTS_FWCS, 0, 2);
+  one_conv(4, 17, 2, 3, TPR_STORAGE_AUTO, TPR_WEIGHTS_FWCS, 0, 2);
+  one_conv(8, 5, 8, 100, TPR_STORAGE_FWCS_EF, TPR_WEIGHTS_FWCS, 0, 2);
+  one_conv(8192, 3, 1, 5, TPR_STORAGE_FWCS_EF, TPR_WEIGHTS_FWCS, 0, 2);
+  one_conv(6, 1, 9, 60, TPR_STORAGE_FWCS_EF, TPR_WEIGHTS_FWCS, 0, 2);
+  one_conv(16, 3, 1, 20, TPR_STORAGE_FWCS_EF, TPR_WEIGHTS_FWCS, 0, 2);
 
   /* the byte counts tpr_builder_weight_stats() predicts (the exporter and the pruners use them) */
   tpr_weight_stats s;
+  /* 32x3x3x16 at 90 % filterlet sparsity (32 of 288 kept): EF, l = 3, 96 + 32 + 36 = 164 bits
+   * = 21 bytes: (512 + 21 + 288) / (512 + 288) = 1.026 <= 1.03 */
   TU_CHECK(tpr_builder_weight_stats(TPR_LAYOUT_OHWI, 32, 3, 3, 16, 32, TPR_STORAGE_AUTO, &s) == TPR_OK &&
-               s.kind == TPR_WEIGHTS_FWCS && s.row_ptr_bytes == 0 && s.pos_bits == 1 &&
-               s.index_bytes == 36 && s.values_bytes == 512 && s.quant_bytes == 288,
-           "32x3x3x16, 32 kept: 36-byte bitmap (index %u)", s.index_bytes);
+               s.kind == TPR_WEIGHTS_FWCS && s.row_ptr_bytes == 0 && s.pos_bits == 2 &&
+               s.index_bytes == 21 && s.values_bytes == 512 && s.quant_bytes == 288,
+           "32x3x3x16, 32 kept: 21-byte EF stream (index %u, pos_bits %u)", s.index_bytes, s.pos_bits);
+  TU_CHECK(tpr_builder_weight_stats(TPR_LAYOUT_OHWI, 32, 3, 3, 16, 32, TPR_STORAGE_FWCS, &s) == TPR_OK &&
+               s.pos_bits == 2 && s.index_bytes == 21, "FWCS forced: smallest index = EF");
+  TU_CHECK(tpr_builder_weight_stats(TPR_LAYOUT_OHWI, 32, 3, 3, 16, 32, TPR_STORAGE_FWCS_EF, &s) == TPR_OK &&
+               s.kind == TPR_WEIGHTS_FWCS && s.row_ptr_bytes == 0 && s.pos_bits == 2 && s.index_bytes == 21,
+           "EF forced");
+  TU_CHECK(tpr_builder_weight_stats(TPR_LAYOUT_OHWI, 32, 3, 3, 16, 32, TPR_STORAGE_FWCS_MASK, &s) == TPR_OK &&
+               s.row_ptr_bytes == 0 && s.pos_bits == 1 && s.index_bytes == 36,
+           "MASK forced: 36-byte bitmap (index %u)", s.index_bytes);
   TU_CHECK(tpr_builder_weight_stats(TPR_LAYOUT_OHWI, 32, 3, 3, 16, 32, TPR_STORAGE_FWCS_CSR, &s) == TPR_OK &&
                s.row_ptr_bytes == 1 && s.pos_bits == 4 && s.index_bytes == 33 + 16,
            "CSR forced: 33 row pointers + 16 position bytes (index %u)", s.index_bytes);
+  /* EF sizes: 288 slots, 144 kept: l = 1, 144 + 144 + 144 = 432 bits = 54 B (MASK wins, 36 B);
+   * everything kept (l = 0): n + u = 576 bits = 72 B */
+  TU_CHECK(tpr_builder_weight_stats(TPR_LAYOUT_OHWI, 32, 3, 3, 16, 144, TPR_STORAGE_FWCS_EF, &s) == TPR_OK &&
+               s.index_bytes == 54, "EF 144 of 288: %u", s.index_bytes);
+  TU_CHECK(tpr_builder_weight_stats(TPR_LAYOUT_OHWI, 32, 3, 3, 16, 144, TPR_STORAGE_AUTO, &s) == TPR_OK &&
+               s.pos_bits == 1 && s.index_bytes == 36, "AUTO 144 of 288: MASK");
+  TU_CHECK(tpr_builder_weight_stats(TPR_LAYOUT_OHWI, 32, 3, 3, 16, 288, TPR_STORAGE_FWCS_EF, &s) == TPR_OK &&
+               s.index_bytes == 72, "EF 288 of 288: %u", s.index_bytes);
+  /* ties: MASK = EF -> MASK (3 slots, 1 kept: l = 1, 1 + 1 + 2 = 4 bits = 1 B = the bitmap; one
+   * 3x3 filter, 2 kept: l = 2, 4 + 2 + 3 = 9 bits = 2 B = the bitmap); CSR = MASK -> CSR (nothing
+   * kept, EF impossible: forcing it is an argument error) */
   TU_CHECK(tpr_builder_weight_stats(TPR_LAYOUT_OHWI, 3, 1, 1, 8, 1, TPR_STORAGE_AUTO, &s) == TPR_OK &&
-               s.kind == TPR_WEIGHTS_FWCS && s.index_bytes == 1 && s.values_bytes == 8,
-           "3 filters, 1 kept: 1-byte bitmap");
+               s.kind == TPR_WEIGHTS_FWCS && s.index_bytes == 1 && s.values_bytes == 8 && s.pos_bits == 1,
+           "3 filters, 1 kept: 1-byte bitmap (tie with EF)");
+  TU_CHECK(tpr_builder_weight_stats(TPR_LAYOUT_OHWI, 3, 1, 1, 8, 1, TPR_STORAGE_FWCS_EF, &s) == TPR_OK &&
+               s.index_bytes == 1 && s.pos_bits == 2, "3 filters, 1 kept, EF forced: 1 byte");
+  TU_CHECK(tpr_builder_weight_stats(TPR_LAYOUT_OHWI, 1, 3, 3, 8, 2, TPR_STORAGE_FWCS, &s) == TPR_OK &&
+               s.index_bytes == 2 && s.pos_bits == 1, "1 filter 3x3, 2 kept: MASK on the tie with EF");
+  TU_CHECK(tpr_builder_weight_stats(TPR_LAYOUT_OHWI, 1, 3, 3, 8, 2, TPR_STORAGE_FWCS_EF, &s) == TPR_OK &&
+               s.index_bytes == 2, "1 filter 3x3, 2 kept, EF: 2 bytes");
+  TU_CHECK(tpr_builder_weight_stats(TPR_LAYOUT_OHWI, 5, 3, 3, 7, 0, TPR_STORAGE_FWCS, &s) == TPR_OK &&
+               s.row_ptr_bytes == 1 && s.index_bytes == 6, "nothing kept: CSR on the tie with MASK");
+  TU_CHECK(tpr_builder_weight_stats(TPR_LAYOUT_OHWI, 5, 3, 3, 7, 0, TPR_STORAGE_FWCS_EF, &s) == TPR_ERR_ARG,
+           "EF with nothing kept");
+  TU_CHECK(tpr_builder_weight_stats(TPR_LAYOUT_1HWO, 5, 3, 3, 1, 0, TPR_STORAGE_FWCS_EF, &s) == TPR_OK &&
+               s.kind == TPR_WEIGHTS_DENSE, "depthwise stays dense");
   TU_CHECK(tpr_builder_weight_stats(TPR_LAYOUT_OHWI, 4, 3, 3, 4, 4, (tpr_storage)7, &s) == TPR_ERR_ARG,
            "unknown storage value");
+  /* forcing EF on a conv without kept filterlets fails in the builder (sticky) */
+  {
+    int8_t w[2 * 9 * 3] = {0};
+    uint8_t keep[2 * 9] = {0};
+    int32_t mult[2] = {1 << 30, 1 << 30}, shift[2] = {-3, -3};
+    tpr_builder_conv c = {0, 1, 1, 1, 0, 0, 0, 0, -128, 127, TPR_ACT_NONE, 2, 3, 3, 3,
+                          w, keep, NULL, mult, shift, TPR_STORAGE_FWCS_EF};
+    tpr_builder_tensor ti = {4, {1, 3, 3, 3}, 0.1f, 0}, to = {4, {1, 1, 1, 2}, 0.1f, 0};
+    tpr_builder b;
+    uint16_t x, y;
+    tpr_builder_init(&b, NULL, NULL);
+    tpr_builder_add_tensor(&b, &ti, &x);
+    tpr_builder_add_tensor(&b, &to, &y);
+    TU_CHECK(tpr_builder_add_conv2d(&b, &c, NULL) == TPR_ERR_ARG, "EF forced, nothing kept");
+    tpr_builder_free(&b);
+  }
 }
 
 static void test_explicit_plan(void) {

@@ -78,11 +78,15 @@ static void conv_case(int n, int h, int w, int cin, int cout, int k, int s, int 
   }
   rp[cout] = (uint16_t)j;
   memset(vals + (size_t)j * cin, 0, 16);
-  tpr_fwcs_weights fw = {vals, rp, pos, 2, 8};
+  tpr_fwcs_weights fw = {vals, rp, pos, 2, 8, (uint32_t)nk};
   uint8_t* mask = calloc((size_t)(cout * taps + 7) / 8 + 1, 1);
   for (int f = 0; f < cout * taps; ++f)
     if (keep[f]) mask[f >> 3] = (uint8_t)(mask[f >> 3] | (1u << (f & 7)));
-  tpr_fwcs_weights fm = {vals, NULL, mask, 0, 1};
+  tpr_fwcs_weights fm = {vals, NULL, mask, 0, 1, (uint32_t)nk};
+  /* EF index (format 1.2) whenever something is kept, exactly sized */
+  uint8_t* ef = nk ? calloc(bf_ef_bytes((uint32_t)(cout * taps), (uint32_t)nk), 1) : NULL;
+  if (ef) bf_ef_encode(keep, (uint32_t)(cout * taps), ef);
+  tpr_fwcs_weights fe = {vals, NULL, ef, 0, 2, (uint32_t)nk};
 
   void* sc = scratch_of(tpr_conv2d_s8_scratch_size(&di, &df, &dout), REF(conv2d_s8_scratch_size)(&di, &df, &dout));
   tpr_conv2d_s8(&p, &q, &di, in, &df, wt, bias, &dout, a, sc);
@@ -96,8 +100,18 @@ static void conv_case(int n, int h, int w, int cin, int cout, int k, int s, int 
   tpr_conv2d_fwcs_s8(&p, &q, &di, in, &df, &fm, bias, &dout, a, sc);
   TU_CHECK(memcmp(a, b, no) == 0, "fwcs mask %dx%dx%d->%d k%d s%d pad %d keep %d", h, w, cin, cout, k,
            s, pad, keep_pct);
+  if (ef) {
+    tpr_conv2d_fwcs_s8(&p, &q, &di, in, &df, &fe, bias, &dout, a, sc);
+    TU_CHECK(memcmp(a, b, no) == 0, "fwcs ef %dx%dx%d->%d k%d s%d pad %d keep %d", h, w, cin, cout,
+             k, s, pad, keep_pct);
+    /* the reference kernel on EF too (it restarts the EF decoder for every group of pixels) */
+    REF(conv2d_fwcs_s8)(&p, &q, &di, in, &df, &fe, bias, &dout, a, sc);
+    TU_CHECK(memcmp(a, b, no) == 0, "ref fwcs ef %dx%dx%d->%d k%d keep %d", h, w, cin, cout, k,
+             keep_pct);
+  }
   free(sc);
   free(mask);
+  free(ef);
   if (k == 1 && pad == 0) {
     sc = scratch_of(tpr_conv2d_1x1_s8_scratch_size(&di, &df, &dout), REF(conv2d_1x1_s8_scratch_size)(&di, &df, &dout));
     tpr_conv2d_1x1_s8(&p, &q, &di, in, &df, wt, bias, &dout, a, sc);
@@ -172,7 +186,8 @@ int main(void) {
   }
   /* the optimized FWCS kernels' special paths: Cin 8/16/24/32 (MVE 3x3 stride-1 row builder,
    * DSP paired groups), widths that are / are not multiples of 4, pads 0..2, strides 1/2, any
-   * requantization shift and clamp, empty and full masks */
+   * requantization shift and clamp, empty and full masks; each case with the CSR, MASK and (when
+   * something is kept) EF index */
   quant_mode = 1;
   for (int i = 0; i < TPR_TEST_ITERS / 2 + 10; ++i) {
     static const int cins[] = {16, 32, 8, 24, 4, 12, 48};

@@ -157,6 +157,10 @@ static void put_index(uint8_t* a, uint32_t bits, uint32_t i, uint32_t v) {
   else wr_u32(a + 4u * (size_t)i, v);
 }
 
+static void set_bit(uint8_t* a, uint64_t bit) {
+  a[bit >> 3] = (uint8_t)(a[bit >> 3] | (1u << (bit & 7u)));
+}
+
 tpr_status tpr_builder_weight_stats(int layout, int32_t cout, int32_t kh, int32_t kw, int32_t cin,
                                     uint32_t nkept, tpr_storage storage, tpr_weight_stats* stats) {
   if (!stats || cout < 1 || kh < 1 || kw < 1 || cin < 1 || kh > 65535 || kw > 65535 ||
@@ -167,24 +171,40 @@ tpr_status tpr_builder_weight_stats(int layout, int32_t cout, int32_t kh, int32_
   if (dense_bytes > 0x7FFFFFFFu) return TPR_ERR_ARG;
   if (layout == TPR_LAYOUT_1HWO) nkept = (uint32_t)((uint64_t)cout * taps);
   if ((uint64_t)nkept > (uint64_t)cout * taps) return TPR_ERR_ARG;
-  /* the two FWCS index kinds (FORMAT.md 7.2): CSR = row pointers + positions, MASK = one bit per
-   * filterlet slot; the smaller one is used (CSR on a tie), unless the caller forces one */
+  if (storage != TPR_STORAGE_AUTO && storage != TPR_STORAGE_DENSE && storage != TPR_STORAGE_FWCS &&
+      storage != TPR_STORAGE_FWCS_CSR && storage != TPR_STORAGE_FWCS_MASK &&
+      storage != TPR_STORAGE_FWCS_EF)
+    return TPR_ERR_ARG;
+  /* the three FWCS index kinds (FORMAT.md 7.2): CSR = row pointers + positions, MASK = one bit
+   * per filterlet slot, EF = Elias-Fano code of the kept slot numbers (nkept >= 1 only); the
+   * smallest one is used, ties resolved CSR, then MASK, then EF (a tie keeps the kind older
+   * writers chose), unless the caller forces one */
+  const uint64_t u = (uint64_t)cout * taps;
   const uint32_t csr_rpb = nkept <= 0xFFu ? 1u : (nkept <= 0xFFFFu ? 2u : 4u);
   const uint32_t csr_pbits = taps <= 16u ? 4u : (taps <= 256u ? 8u : (taps <= 65536u ? 16u : 32u));
   const uint64_t csr_bytes = ((uint64_t)cout + 1) * csr_rpb + ((uint64_t)nkept * csr_pbits + 7u) / 8u;
-  const uint64_t mask_bytes = ((uint64_t)cout * taps + 7u) / 8u;
-  const int mask = storage == TPR_STORAGE_FWCS_MASK ||
-                   (storage != TPR_STORAGE_FWCS_CSR && mask_bytes < csr_bytes);
-  const uint32_t rpb = mask ? TPR_FMT_FWCS_MASK_ROW_PTR_BYTES : csr_rpb;
-  const uint32_t pbits = mask ? TPR_FMT_FWCS_MASK_POS_BITS : csr_pbits;
-  const uint64_t index_bytes = mask ? mask_bytes : csr_bytes;
+  const uint64_t mask_bytes = (u + 7u) / 8u;
+  const int ef_ok = nkept >= 1 && u <= 0xFFFFFFFFu &&
+                    tpr_fmt_ef_bits((uint32_t)u, nkept) <= 0xFFFFFFFFu;
+  const uint64_t ef_bytes = ef_ok ? tpr_fmt_ef_bytes((uint32_t)u, nkept) : UINT64_MAX;
+  if (storage == TPR_STORAGE_FWCS_EF && !ef_ok && layout == TPR_LAYOUT_OHWI) return TPR_ERR_ARG;
+  enum { CSR, MASK, EF } ix = CSR;
+  if (storage == TPR_STORAGE_FWCS_MASK) ix = MASK;
+  else if (storage == TPR_STORAGE_FWCS_EF) ix = EF;
+  else if (storage != TPR_STORAGE_FWCS_CSR) {
+    if (mask_bytes < csr_bytes) ix = MASK;
+    if (ef_bytes < (ix == MASK ? mask_bytes : csr_bytes)) ix = EF;
+  }
+  const uint32_t rpb = ix == CSR    ? csr_rpb
+                       : ix == MASK ? TPR_FMT_FWCS_MASK_ROW_PTR_BYTES
+                                    : TPR_FMT_FWCS_EF_ROW_PTR_BYTES;
+  const uint32_t pbits = ix == CSR ? csr_pbits
+                         : ix == MASK ? TPR_FMT_FWCS_MASK_POS_BITS : TPR_FMT_FWCS_EF_POS_BITS;
+  const uint64_t index_bytes = ix == CSR ? csr_bytes : ix == MASK ? mask_bytes : ef_bytes;
   const uint64_t fwcs_bytes = (uint64_t)nkept * cin + index_bytes;
-  if (storage != TPR_STORAGE_AUTO && storage != TPR_STORAGE_DENSE && storage != TPR_STORAGE_FWCS &&
-      storage != TPR_STORAGE_FWCS_CSR && storage != TPR_STORAGE_FWCS_MASK)
-    return TPR_ERR_ARG;
   const int fwcs = layout == TPR_LAYOUT_OHWI &&
                    (storage == TPR_STORAGE_FWCS || storage == TPR_STORAGE_FWCS_CSR ||
-                    storage == TPR_STORAGE_FWCS_MASK ||
+                    storage == TPR_STORAGE_FWCS_MASK || storage == TPR_STORAGE_FWCS_EF ||
                     (storage == TPR_STORAGE_AUTO && fwcs_bytes < dense_bytes));
   stats->kind = fwcs ? TPR_WEIGHTS_FWCS : TPR_WEIGHTS_DENSE;
   stats->nkept = fwcs ? nkept : (uint32_t)((uint64_t)cout * taps);
@@ -219,8 +239,14 @@ static tpr_status add_weights(tpr_builder* b, int layout, int32_t cout, int32_t 
   if (pst != TPR_OK) return pst;
   const uint32_t rpb = plan.row_ptr_bytes, pbits = plan.pos_bits;
   const int fwcs = plan.kind == TPR_WEIGHTS_FWCS;
-  const int mask = fwcs && rpb == TPR_FMT_FWCS_MASK_ROW_PTR_BYTES;
-  const uint64_t pos_bytes = mask ? plan.index_bytes : ((uint64_t)nkept * pbits + 7u) / 8u;
+  const int mask = fwcs && rpb == 0 && pbits == TPR_FMT_FWCS_MASK_POS_BITS;
+  const int ef = fwcs && rpb == 0 && pbits == TPR_FMT_FWCS_EF_POS_BITS;
+  const int rows = fwcs && rpb != 0; /* CSR: row pointers */
+  const uint64_t pos_bytes = rows ? ((uint64_t)nkept * pbits + 7u) / 8u : plan.index_bytes;
+  /* EF: low part at bit i*l, high part from bit n*l (tpr_format.h) */
+  const uint64_t u = (uint64_t)cout * taps;
+  const uint32_t ef_l = ef ? tpr_fmt_ef_low_bits((uint32_t)u, nkept) : 0u;
+  const uint64_t ef_hi = (uint64_t)nkept * ef_l;
   wr_u8(w + TPR_FMT_W_LAYOUT, (uint32_t)layout);
   wr_u32(w + TPR_FMT_W_COUT, (uint32_t)cout);
   wr_u16(w + TPR_FMT_W_KH, (uint32_t)kh);
@@ -248,26 +274,33 @@ static tpr_status add_weights(tpr_builder* b, int layout, int32_t cout, int32_t 
     uint8_t* v = data_array(b, values_bytes, TPR_FMT_VALUES_PAD, &vo);
     if (!v) return TPR_ERR_ARENA;
     uint8_t* rp = NULL;
-    if (!mask && !data_array(b, ((size_t)cout + 1) * rpb, 0, &ro)) return TPR_ERR_ARENA;
+    if (rows && !data_array(b, ((size_t)cout + 1) * rpb, 0, &ro)) return TPR_ERR_ARENA;
     uint8_t* pos = data_array(b, (size_t)pos_bytes, 0, &po);
     if (!pos) return TPR_ERR_ARENA;
     v = b->data.data + vo; /* data may have moved */
-    if (!mask) rp = b->data.data + ro;
+    if (rows) rp = b->data.data + ro;
     w = b->weights.data + woff;
     uint32_t j = 0;
     for (int32_t o = 0; o < cout; ++o) {
-      if (!mask) put_index(rp, rpb * 8u, (uint32_t)o, j);
+      if (rows) put_index(rp, rpb * 8u, (uint32_t)o, j);
       for (uint32_t t = 0; t < taps; ++t) {
         const uint64_t f = (uint64_t)o * taps + t;
         if (keep && !keep[f]) continue;
         memcpy(v + (size_t)j * cin, weights + f * cin, (size_t)cin);
-        if (mask) pos[f >> 3] = (uint8_t)(pos[f >> 3] | (1u << (f & 7u)));
-        else put_index(pos, pbits, j, t);
+        if (mask) {
+          set_bit(pos, f);
+        } else if (ef) {
+          for (uint32_t i = 0; i < ef_l; ++i)
+            if ((f >> i) & 1u) set_bit(pos, (uint64_t)j * ef_l + i);
+          set_bit(pos, ef_hi + (f >> ef_l) + j); /* after (f >> l) zeros in all: bit j + (f >> l) */
+        } else {
+          put_index(pos, pbits, j, t);
+        }
         ++j;
       }
     }
-    if (!mask) put_index(rp, rpb * 8u, (uint32_t)cout, j);
-    index_bytes = (uint32_t)(mask ? pos_bytes : ((uint64_t)cout + 1) * rpb + pos_bytes);
+    if (rows) put_index(rp, rpb * 8u, (uint32_t)cout, j);
+    index_bytes = (uint32_t)(rows ? ((uint64_t)cout + 1) * rpb + pos_bytes : pos_bytes);
   }
   wr_u32(w + TPR_FMT_W_VALUES_OFF, vo);
   wr_u32(w + TPR_FMT_W_VALUES_LEN, values_bytes);

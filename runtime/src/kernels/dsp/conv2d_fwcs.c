@@ -1,7 +1,7 @@
 /* FWCS (filterlet-sparse) int8 conv2d for Armv7E-M DSP (Cortex-M4/M7), DTMM's loop structure with
  * SMLAD (see algorithms.md 1.8: "for MCUs without MVE the same loop order works with SMLAD after
  * sign-extending 4 bytes with SXTB16"):
- * - once per call the index (CSR or MASK) is decoded into per-filter records {bias, multiplier,
+ * - once per call the index (CSR, MASK or EF) is decoded into per-filter records {bias, multiplier,
  *   shift, kept count} and one row pointer per kept filterlet, so the hot loop neither decodes
  *   indices nor touches the bias / quantization arrays;
  * - per group of 4 output pixels the im2col rows are widened to int16 with the input offset added
@@ -177,6 +177,36 @@ TPR_INLINE void store4(const int32_t a[4], const tpr_dsp_chan* c, int32_t out_of
   tpr_dsp_requant_store(a, 4, c->mult, c->shift, out_off, lo, hi, out, stride);
 }
 
+/* decode the index once per call: per-filter records and one row pointer per kept filterlet
+ * (stride = int32 words per tap in the widened rows). Out of line so that the decoder's state
+ * does not take registers from the hot loop. */
+__attribute__((noinline)) static void decode_index(const tpr_fwcs_weights* w, int32_t cout,
+                                                   uint32_t taps, uint32_t stride,
+                                                   const int32_t* rows, const int32_t* bias,
+                                                   const tpr_channel_quant* q, tpr_dsp_chan* ch,
+                                                   const int32_t** rowp) {
+  const int kind = tpr_fwcs_kind(w);
+  uint32_t j = 0;
+  tpr_fwcs_cursor cur;
+  const int ef_bits = kind == TPR_FWCS_EF && taps <= 32u; /* EF: all filters' tap sets at once */
+  if (ef_bits) tpr_ef_filter_bits(w, (uint32_t)cout, taps, &ch->count, sizeof *ch);
+  else tpr_fwcs_begin_k(w, kind, (uint32_t)cout, taps, &cur);
+  for (int32_t o = 0; o < cout; ++o) {
+    uint32_t t;
+    const uint32_t j0 = j;
+    if (ef_bits) {
+      for (uint32_t b = ch[o].count; b != 0; b &= b - 1u) rowp[j++] = rows + stride * tpr_ctz(b);
+    } else {
+      tpr_fwcs_filter_k(w, kind, taps, (uint32_t)o, &cur);
+      while (tpr_fwcs_next_k(w, kind, &cur, &t)) rowp[j++] = rows + stride * t;
+    }
+    ch[o].bias = bias ? bias[o] : 0;
+    ch[o].mult = q->multiplier[o];
+    ch[o].shift = q->shift[o];
+    ch[o].count = j - j0;
+  }
+}
+
 void tpr_conv2d_fwcs_s8(const tpr_conv_params* p, const tpr_channel_quant* q,
                         const tpr_dims* in_dims, const int8_t* in, const tpr_dims* filter_dims,
                         const tpr_fwcs_weights* w, const int32_t* bias, const tpr_dims* out_dims,
@@ -191,19 +221,7 @@ void tpr_conv2d_fwcs_s8(const tpr_conv_params* p, const tpr_channel_quant* q,
   const int fast = (cin & 3) == 0, pairs_ok = (cin & 7) == 0;
   const uint32_t pairs = (uint32_t)cin >> 3;
   const uint32_t g4 = ((uint32_t)cin + 3u) >> 2; /* groups per tap (padded when Cin % 4 != 0) */
-  /* decode once */
-  uint32_t j = 0;
-  for (int32_t o = 0; o < cout; ++o) {
-    tpr_fwcs_cursor cur;
-    uint32_t t;
-    const uint32_t j0 = j;
-    tpr_fwcs_filter(w, taps, (uint32_t)o, &cur);
-    while (tpr_fwcs_next(w, &cur, &t)) rowp[j++] = rows + 8u * g4 * t;
-    ch[o].bias = bias ? bias[o] : 0;
-    ch[o].mult = q->multiplier[o];
-    ch[o].shift = q->shift[o];
-    ch[o].count = j - j0;
-  }
+  decode_index(w, cout, taps, 8u * g4, rows, bias, q, ch, rowp);
   const int32_t lo = p->act_min, hi = p->act_max, out_off = p->output_offset;
   const int hi127 = hi == 127;
   const int wide8 = pairs_ok && ((uintptr_t)in & 3u) == 0; /* LDRD needs word alignment */

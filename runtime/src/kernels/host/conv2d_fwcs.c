@@ -1,5 +1,5 @@
 /* FWCS int8 conv2d, portable optimized C (DTMM structure, see ref/conv2d_fwcs.c): the index
- * (CSR or MASK) is decoded once per call into per-filter counts and per-filterlet row offsets,
+ * (CSR, MASK or EF) is decoded once per call into per-filter counts and per-filterlet row offsets,
  * the per-filter weight sums are computed once per call, each kept filterlet's Cin weights are
  * reused across 4 im2col rows. See tpr_kernels.h. */
 #include "host_util.h"
@@ -27,13 +27,23 @@ void tpr_conv2d_fwcs_s8(const tpr_conv_params* p, const tpr_channel_quant* q,
   uint16_t* base = (uint16_t*)(void*)(count + cout);
   {
     const int8_t* v = w->values;
+    const uint32_t taps = (uint32_t)(filter_dims->h * filter_dims->w);
     uint32_t j = 0;
+    tpr_fwcs_cursor cur;
+    /* EF: every filter's tap set at once (into count[]) */
+    const int ef_bits = tpr_fwcs_kind(w) == TPR_FWCS_EF && taps <= 32u;
+    if (ef_bits) tpr_ef_filter_bits(w, (uint32_t)cout, taps, count, sizeof *count);
+    else tpr_fwcs_begin(w, (uint32_t)cout, taps, &cur);
     for (int32_t o = 0; o < cout; ++o) {
-      tpr_fwcs_cursor cur;
       uint32_t t;
       const uint32_t j0 = j;
-      tpr_fwcs_filter(w, (uint32_t)(filter_dims->h * filter_dims->w), (uint32_t)o, &cur);
-      while (tpr_fwcs_next(w, &cur, &t)) base[j++] = (uint16_t)(t * (uint32_t)cin);
+      if (ef_bits) {
+        for (uint32_t b = count[o]; b != 0; b &= b - 1u)
+          base[j++] = (uint16_t)(tpr_ctz(b) * (uint32_t)cin);
+      } else {
+        tpr_fwcs_filter(w, taps, (uint32_t)o, &cur);
+        while (tpr_fwcs_next(w, &cur, &t)) base[j++] = (uint16_t)(t * (uint32_t)cin);
+      }
       count[o] = j - j0;
       const int32_t len = (int32_t)(j - j0) * cin;
       eff[o] = (bias ? bias[o] : 0) + p->input_offset * tpr_sum_s8(v, len);

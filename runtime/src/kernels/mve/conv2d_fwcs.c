@@ -1,7 +1,7 @@
 /* FWCS (filterlet-sparse) int8 conv2d for Arm Helium (MVE), following DTMM's design:
  * - once per call: per-filter weight sums (input offset folded into an effective bias), kept
- *   filterlet counts and row offsets decoded from the index (CSR row_ptr/pos of any width, or
- *   the MASK bitmap) into scratch;
+ *   filterlet counts and row offsets decoded from the index (CSR row_ptr/pos of any width, the
+ *   MASK bitmap, or the EF stream in one sequential pass) into scratch;
  * - per group of 4 output pixels: im2col rows, interleaved per 16-byte chunk when Cin % 16 == 0
  *   so a single pointer + immediate offsets reaches all 4 rows;
  * - per filter only its kept filterlets are visited; each 16-byte weight chunk is loaded once and
@@ -128,9 +128,10 @@ typedef struct {
   uint16_t len; /* bytes (contiguous rows, <= K <= 32768) or chunks (interleaved) */
 } fwcs_run;
 
-/* kept taps of filter o as a bit set (bit t = tap t), taps <= 25; either index kind */
-TPR_INLINE uint32_t filter_bits(const tpr_fwcs_weights* w, uint32_t taps, uint32_t o) {
-  if (tpr_fwcs_is_mask(w)) { /* only the bitmap bytes holding the filter's bits are read */
+/* kept taps of filter o as a bit set (bit t = tap t), taps <= 25; kind = CSR or MASK (EF:
+ * tpr_ef_filter_bits, all filters at once) */
+TPR_INLINE uint32_t filter_bits(const tpr_fwcs_weights* w, int kind, uint32_t taps, uint32_t o) {
+  if (kind == TPR_FWCS_MASK) { /* only the bitmap bytes holding the filter's bits are read */
     const uint32_t f0 = o * taps, sh = f0 & 7u, nbytes = (sh + taps + 7u) >> 3;
     const uint8_t* b = (const uint8_t*)w->pos + (f0 >> 3);
     uint32_t x = b[0];
@@ -248,31 +249,32 @@ static void fwcs_rest(const tpr_conv_params* p, const tpr_dims* in_dims, const i
   }
 }
 
-void tpr_conv2d_fwcs_s8(const tpr_conv_params* p, const tpr_channel_quant* q,
-                        const tpr_dims* in_dims, const int8_t* in, const tpr_dims* filter_dims,
-                        const tpr_fwcs_weights* w, const int32_t* bias, const tpr_dims* out_dims,
-                        int8_t* out, void* scratch) {
-  const int32_t cin = filter_dims->c, cout = filter_dims->n;
-  const int32_t k = filter_dims->h * filter_dims->w * cin;
-  const int il = (cin & 15) == 0;
-  int8_t* rows = (int8_t*)scratch;
-  tpr_mve_chan* ch = (tpr_mve_chan*)(void*)((uint8_t*)scratch + TPR_ALIGN16(4u * (size_t)k) + 16u);
-  fwcs_run* run = (fwcs_run*)(void*)(ch + cout);
-  const int8_t** rowp = (const int8_t**)(void*)(ch + cout); /* same storage, fast path only */
-  const int fast = cin == 16 || cin == 32;
-  /* decode once: effective biases; fast path: per kept filterlet its interleaved row pointer,
-   * count = kept filterlets; otherwise runs of consecutive kept taps (16-byte units when the
-   * rows are interleaved, bytes otherwise), count = runs */
+/* Decode once per call: effective biases; fast path (Cin 16/32): per kept filterlet its
+ * interleaved row pointer, count = kept filterlets; otherwise runs of consecutive kept taps
+ * (16-byte units when the rows are interleaved, bytes otherwise), count = runs. Returns 1 when
+ * every channel's shift is negative. Out of line so that the decoder's state does not take
+ * registers from the hot loops. */
+__attribute__((noinline)) static int decode_index(const tpr_conv_params* p,
+                                                  const tpr_channel_quant* q, const tpr_dims* f,
+                                                  const tpr_fwcs_weights* w, const int32_t* bias,
+                                                  const int8_t* rows, tpr_mve_chan* ch,
+                                                  fwcs_run* run, const int8_t** rowp) {
+  const int kind = tpr_fwcs_kind(w);
+  const int32_t cin = f->c, cout = f->n;
+  const int il = (cin & 15) == 0, fast = cin == 16 || cin == 32;
   const int8_t* v = w->values;
-  const uint32_t taps = (uint32_t)(filter_dims->h * filter_dims->w);
+  const uint32_t taps = (uint32_t)(f->h * f->w);
   const uint32_t unit_off = il ? (uint32_t)cin / 4u : (uint32_t)cin;
   const uint32_t unit_len = il ? (uint32_t)cin / 16u : (uint32_t)cin;
   uint32_t j = 0, m = 0;
   int neg = 1; /* every shift < 0 */
+  tpr_fwcs_cursor cur; /* taps > 25 */
+  if (taps > 25u) tpr_fwcs_begin_k(w, kind, (uint32_t)cout, taps, &cur);
+  else if (kind == TPR_FWCS_EF) tpr_ef_filter_bits(w, (uint32_t)cout, taps, &ch->count, sizeof *ch);
   for (int32_t o = 0; o < cout; ++o) {
     const uint32_t j0 = j;
     if (taps <= 25u) { /* the filter's kept taps as a bit set, walked per set bit or per run */
-      uint32_t bits = filter_bits(w, taps, (uint32_t)o);
+      uint32_t bits = kind == TPR_FWCS_EF ? ch[o].count : filter_bits(w, kind, taps, (uint32_t)o);
       if (fast) {
         for (; bits != 0; bits &= bits - 1u) rowp[j++] = rows + tpr_ctz(bits) * (uint32_t)cin * 4u;
       } else {
@@ -289,11 +291,10 @@ void tpr_conv2d_fwcs_s8(const tpr_conv_params* p, const tpr_channel_quant* q,
         ch[o].count = m - m0;
       }
     } else {
-      tpr_fwcs_cursor cur;
       uint32_t t, next = 0xFFFFFFFFu;
       const uint32_t m0 = m;
-      tpr_fwcs_filter(w, taps, (uint32_t)o, &cur);
-      while (tpr_fwcs_next(w, &cur, &t)) {
+      tpr_fwcs_filter_k(w, kind, taps, (uint32_t)o, &cur);
+      while (tpr_fwcs_next_k(w, kind, &cur, &t)) {
         if (fast) {
           rowp[j] = rows + t * (uint32_t)cin * 4u;
         } else if (t == next) {
@@ -315,6 +316,22 @@ void tpr_conv2d_fwcs_s8(const tpr_conv_params* p, const tpr_channel_quant* q,
     neg &= ch[o].shift < 0;
     v += (size_t)(j - j0) * cin;
   }
+  return neg;
+}
+
+void tpr_conv2d_fwcs_s8(const tpr_conv_params* p, const tpr_channel_quant* q,
+                        const tpr_dims* in_dims, const int8_t* in, const tpr_dims* filter_dims,
+                        const tpr_fwcs_weights* w, const int32_t* bias, const tpr_dims* out_dims,
+                        int8_t* out, void* scratch) {
+  const int32_t cin = filter_dims->c, cout = filter_dims->n;
+  const int32_t k = filter_dims->h * filter_dims->w * cin;
+  int8_t* rows = (int8_t*)scratch;
+  tpr_mve_chan* ch = (tpr_mve_chan*)(void*)((uint8_t*)scratch + TPR_ALIGN16(4u * (size_t)k) + 16u);
+  fwcs_run* run = (fwcs_run*)(void*)(ch + cout);
+  const int8_t** rowp = (const int8_t**)(void*)(ch + cout); /* same storage, fast path only */
+  const int fast = cin == 16 || cin == 32;
+  const int neg = decode_index(p, q, filter_dims, w, bias, rows, ch, run, rowp);
+  uint32_t m;
   const uint32x4_t offs = tpr_mve_offsets(cout);
   const int32x4_t vlo = vdupq_n_s32(p->act_min), vhi = vdupq_n_s32(p->act_max);
   const int32_t npix = out_dims->n * out_dims->h * out_dims->w;

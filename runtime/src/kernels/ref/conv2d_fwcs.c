@@ -1,9 +1,9 @@
 /* Reference FWCS (filterlet-sparse) int8 conv2d, DTMM loop structure in portable C.
  * See tpr_kernels.h.
  * - im2col rows for up to 4 output pixels at a time (padding filled with the input zero point);
- * - per filter, walk only its kept filterlets (CSR or MASK index, see tpr_fwcs_weights); each
- *   filterlet's Cin weights are used for the 4
- *   pixels; the weight sum folds the input offset in once per output;
+ * - per filter, walk only its kept filterlets (CSR, MASK or EF index, see tpr_fwcs_weights;
+ *   the EF stream is decoded again for every group of pixels); each filterlet's Cin weights are
+ *   used for the 4 pixels; the weight sum folds the input offset in once per output;
  * - a filter with no kept filterlet yields requant(bias). */
 #include "../kernel_util.h"
 
@@ -23,6 +23,8 @@ void tpr_conv2d_fwcs_s8(const tpr_conv_params* p, const tpr_channel_quant* q,
   int8_t* rows = (int8_t*)scratch;
   const int32_t npix = out_dims->n * out_dims->h * out_dims->w;
   const int32_t plane = out_dims->h * out_dims->w;
+  tpr_fwcs_cursor cur;
+  tpr_fwcs_begin(w, (uint32_t)cout, (uint32_t)(kh * kw), &cur);
   for (int32_t pix = 0; pix < npix; pix += 4) {
     const int32_t cnt = npix - pix < 4 ? npix - pix : 4;
     for (int32_t r = 0; r < cnt; ++r) {
@@ -34,7 +36,6 @@ void tpr_conv2d_fwcs_s8(const tpr_conv_params* p, const tpr_channel_quant* q,
     for (int32_t o = 0; o < cout; ++o) {
       int32_t acc[4] = {0, 0, 0, 0};
       int32_t wsum = 0;
-      tpr_fwcs_cursor cur;
       uint32_t t;
       tpr_fwcs_filter(w, (uint32_t)(kh * kw), (uint32_t)o, &cur);
       for (; tpr_fwcs_next(w, &cur, &t); values += cin) {
