@@ -12,6 +12,7 @@
 #include "core/train/checkpoint.h"
 #include "core/train/interrupt.h"
 #include "core/train/lr_schedule.h"
+#include "core/train/malloc_tuning.h"
 #include "core/train/metrics_log.h"
 #include "core/train/optimizer.h"
 #include "core/train/progress.h"
@@ -85,6 +86,7 @@ TrainResult Trainer::fit() {
   auto log = ctx_.log;
   const auto t_start = Clock::now();
   TrainResult result;
+  tune_malloc_for_training();  // keeps the step's buffers in the heap (malloc_tuning.h)
   metrics_ = env_.comm->is_main() && !env_.run_dir.empty() ? MetricsLog(env_.run_dir) : MetricsLog();
   MetricsLog& metrics = metrics_;
 

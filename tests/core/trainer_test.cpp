@@ -9,6 +9,7 @@
 #include "core/graph_module.h"
 #include "core/train/checkpoint.h"
 #include "core/train/interrupt.h"
+#include "core/train/malloc_tuning.h"
 #include "datasets/data_options.h"
 #include "datasets/dataset.h"
 #include "datasets/registry.h"
@@ -107,6 +108,18 @@ TEST(TrainerTest, ChannelsLastAndContiguousTrainTheSameModel) {
   ASSERT_EQ(losses[0].size(), 8u);
   for (size_t i = 0; i < losses[0].size(); ++i) EXPECT_NEAR(losses[0][i], losses[1][i], 1e-4 * (1 + losses[1][i])) << i;
   EXPECT_TRUE(torch::allclose(models[0]->weight(1), models[1]->weight(1), 1e-3, 1e-5));
+}
+
+TEST(TrainerTest, MallocTuningAppliesOnceOnGlibcUnlessTheUserTunedIt) {
+  const bool first = tune_malloc_for_training();
+  EXPECT_EQ(tune_malloc_for_training(), first);  // once per process
+#if defined(__GLIBC__)
+  const bool user_tuned = std::getenv("MALLOC_MMAP_THRESHOLD_") || std::getenv("MALLOC_TRIM_THRESHOLD_") ||
+                          std::getenv("GLIBC_TUNABLES") || std::getenv("TINYPRUNE_MALLOC");
+  if (!user_tuned) EXPECT_TRUE(first);
+#else
+  EXPECT_FALSE(first);
+#endif
 }
 
 TEST(TrainerTest, ResumeAfterInterruptReproducesTheNextLossesExactly) {
