@@ -6,7 +6,9 @@
 # difference divided by N2 - N1 cancels start-up (imports, data loading, linking) and leaves the
 # per-step work, all threads included (the C++ loader thread too).
 # Slow: about 3 minutes per step under valgrind; the defaults take ~25 min on 2 cores.
-#   bench/train_throughput/callgrind.sh [BUILD_DIR]     (MODEL=vgg11 WIDTH=0.25 N1=2 N2=4)
+# Both sides run the same memory format (FORMAT, default contiguous = NCHW; channels_last too).
+# Kernel time (page faults) is not user-space instructions: the wall-time bench shows that part.
+#   bench/train_throughput/callgrind.sh [BUILD_DIR]     (MODEL=vgg11 WIDTH=0.25 N1=2 N2=4 FORMAT=contiguous)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD_DIR=${1:-build}
@@ -14,6 +16,7 @@ MODEL=${MODEL:-vgg11}
 WIDTH=${WIDTH:-0.25}
 N1=${N1:-2}
 N2=${N2:-4}
+FORMAT=${FORMAT:-contiguous}
 command -v valgrind > /dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q valgrind; }
 for p in python3-torch python3-yaml python3-numpy; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || NEED="${NEED:-} $p"
@@ -32,9 +35,9 @@ count() {  # count NAME CMD... : runs CMD under callgrind, prints the collected 
 }
 for n in "$N1" "$N2"; do
   count "cpp_$n" "$BIN" --model "$MODEL" --width "$WIDTH" --threads 1 --batch 128 --steps "$n" --warmup 1 \
-    --workers 1 > "$tmp/cpp_$n.ir" &
+    --workers 1 --memory-format "$FORMAT" > "$tmp/cpp_$n.ir" &
   count "py_$n" /usr/bin/python3 bench/train_throughput/pytorch_baseline.py --graph "$tmp/graph.yaml" --threads 1 \
-    --batch 128 --steps "$n" --warmup 1 > "$tmp/py_$n.ir" &
+    --batch 128 --steps "$n" --warmup 1 --memory-format "$FORMAT" > "$tmp/py_$n.ir" &
 done
 wait
 /usr/bin/python3 - "$tmp" "$N1" "$N2" "$MODEL" <<'PY'
