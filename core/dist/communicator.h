@@ -21,6 +21,10 @@ class Communicator {
   virtual int world_size() const = 0;
   bool is_main() const { return rank() == 0; }
   // Averages gradients (in place) over all ranks. Called once per step, after backward.
+  // Gradients come in their parameters' layout: conv gradients are channels_last while the
+  // trainer runs that memory format (train.memory_format). Every rank has the same layout and
+  // the tensors are non-overlapping and dense, so reducing their storage element-wise is valid;
+  // an implementation that packs tensors into one buffer must use reshape(-1), not view(-1).
   virtual void allreduce_mean(std::vector<at::Tensor>& tensors) = 0;
   // Sums tensors (in place) over ranks; for metric counts.
   virtual void allreduce_sum(std::vector<at::Tensor>& tensors) = 0;
