@@ -116,6 +116,40 @@ static void put_idx(uint8_t* a, int bytes, int64_t i, uint32_t v) {
   else ((uint32_t*)(void*)a)[i] = v;
 }
 
+/* The kept filterlets' values in slot (filter -> kh -> kw) order, the values array of every FWCS
+ * index kind, followed by the 16-byte pad (its contents must not matter). */
+static int8_t* pack_kept_values(const conv_case* k, int64_t slots, int cin, int64_t nkept) {
+  int8_t* values = malloc((size_t)(nkept * cin + 16));
+  int64_t j = 0;
+  for (int64_t f = 0; f < slots; ++f)
+    if (k->keep[f]) memcpy(values + j++ * cin, k->w + f * cin, (size_t)cin);
+  memset(values + j * cin, 0x7F, 16);
+  return values;
+}
+
+/* One conv case's kernel arguments and brute-force result, for checking FWCS index variants. */
+typedef struct {
+  const tpr_conv_params* p;
+  const tpr_channel_quant* q;
+  const tpr_dims *di, *df, *dout;
+  const conv_case* k;
+  const int8_t* want;
+  int8_t* got;
+  int64_t nout;
+  int iter;
+} fwcs_check;
+
+/* runs the FWCS kernel on fw and compares with the brute-force output; `what` names the index */
+static void check_fwcs(const fwcs_check* c, const tpr_fwcs_weights* fw, const char* what) {
+  void* scratch = malloc(tpr_conv2d_fwcs_s8_scratch_size(c->di, c->df, c->dout));
+  int64_t at = -1;
+  memset(c->got, 0x55, (size_t)c->nout);
+  tpr_conv2d_fwcs_s8(c->p, c->q, c->di, c->k->in, c->df, fw, c->k->bias, c->dout, c->got, scratch);
+  TU_CHECK(compare(c->want, c->got, c->nout, &at), "conv2d_fwcs %s iter %d at %lld: want %d got %d", what,
+           c->iter, (long long)at, at >= 0 ? c->want[at] : 0, at >= 0 ? c->got[at] : 0);
+  free(scratch);
+}
+
 static void test_conv(int iter) {
   conv_case k;
   const int force_1x1 = iter % 5 == 0;
@@ -148,78 +182,47 @@ static void test_conv(int iter) {
     free(scratch);
   }
 
-  /* FWCS with every index width combination */
+  /* FWCS with every index kind and width: the same kept values, each index built its own way */
   const int taps = df.h * df.w;
+  const int64_t slots = (int64_t)df.n * taps;
   int64_t nkept = 0;
-  for (int f = 0; f < df.n * taps; ++f) nkept += k.keep[f];
-  for (int rpb = 1; rpb <= 4; rpb *= 2)
+  for (int64_t f = 0; f < slots; ++f) nkept += k.keep[f];
+  const fwcs_check fc = {&p, &q, &di, &df, &dout, &k, want, got, nout, iter};
+  int8_t* values = pack_kept_values(&k, slots, df.c, nkept);
+  char what[32];
+  for (int rpb = 1; rpb <= 4; rpb *= 2) /* CSR: row pointer bytes x position widths */
     for (int pb = 0; pb <= 4; pb = pb ? pb * 2 : 1) { /* pos entry bytes; 0 = 4-bit packed */
       if ((pb == 1 && taps > 256) || (pb == 0 && taps > 16) || (rpb == 1 && nkept > 255)) continue;
-      int8_t* values = malloc((size_t)(nkept * df.c + 16));
       uint8_t* rp = malloc((size_t)(df.n + 1) * rpb);
       uint8_t* pos = calloc((size_t)(nkept ? nkept : 1) * (pb ? pb : 1), 1);
       int64_t j = 0;
       for (int o = 0; o < df.n; ++o) {
         put_idx(rp, rpb, o, (uint32_t)j);
-        for (int t = 0; t < taps; ++t) {
-          if (!k.keep[o * taps + t]) continue;
-          memcpy(values + j * df.c, k.w + ((int64_t)o * taps + t) * df.c, (size_t)df.c);
-          put_idx(pos, pb, j, (uint32_t)t);
-          ++j;
-        }
+        for (int t = 0; t < taps; ++t)
+          if (k.keep[o * taps + t]) put_idx(pos, pb, j++, (uint32_t)t);
       }
       put_idx(rp, rpb, df.n, (uint32_t)j);
-      memset(values + j * df.c, 0x7F, 16); /* pad contents must not matter */
-      tpr_fwcs_weights fw = {values, rp, pos, (uint8_t)rpb, (uint8_t)(pb ? 8 * pb : 4), (uint32_t)nkept};
-      ss = tpr_conv2d_fwcs_s8_scratch_size(&di, &df, &dout);
-      scratch = malloc(ss);
-      memset(got, 0x55, (size_t)nout);
-      tpr_conv2d_fwcs_s8(&p, &q, &di, k.in, &df, &fw, k.bias, &dout, got, scratch);
-      TU_CHECK(compare(want, got, nout, &at), "conv2d_fwcs iter %d rpb %d pb %d at %lld: want %d got %d",
-               iter, rpb, pb, (long long)at, at >= 0 ? want[at] : 0, at >= 0 ? got[at] : 0);
-      free(scratch); free(values); free(rp); free(pos);
+      const tpr_fwcs_weights fw = {values, rp, pos, (uint8_t)rpb, (uint8_t)(pb ? 8 * pb : 4), (uint32_t)nkept};
+      snprintf(what, sizeof what, "csr rpb %d pb %d", rpb, pb);
+      check_fwcs(&fc, &fw, what);
+      free(rp); free(pos);
     }
-  /* FWCS with the MASK index (filterlet bitmap, exactly sized: ASan catches any over-read) */
-  {
-    const int64_t bits = (int64_t)df.n * taps;
-    int8_t* values = malloc((size_t)(nkept * df.c + 16));
-    uint8_t* mask = calloc((size_t)((bits + 7) / 8 ? (bits + 7) / 8 : 1), 1);
-    int64_t j = 0;
-    for (int64_t f = 0; f < bits; ++f) {
-      if (!k.keep[f]) continue;
-      memcpy(values + j * df.c, k.w + f * df.c, (size_t)df.c);
-      mask[f >> 3] = (uint8_t)(mask[f >> 3] | (1u << (f & 7)));
-      ++j;
-    }
-    memset(values + j * df.c, 0x7F, 16);
-    tpr_fwcs_weights fw = {values, NULL, mask, 0, 1, (uint32_t)nkept};
-    ss = tpr_conv2d_fwcs_s8_scratch_size(&di, &df, &dout);
-    scratch = malloc(ss);
-    memset(got, 0x55, (size_t)nout);
-    tpr_conv2d_fwcs_s8(&p, &q, &di, k.in, &df, &fw, k.bias, &dout, got, scratch);
-    TU_CHECK(compare(want, got, nout, &at), "conv2d_fwcs mask iter %d at %lld: want %d got %d", iter,
-             (long long)at, at >= 0 ? want[at] : 0, at >= 0 ? got[at] : 0);
-    free(scratch); free(values); free(mask);
+  { /* MASK (filterlet bitmap, exactly sized: ASan catches any over-read) */
+    uint8_t* mask = calloc((size_t)((slots + 7) / 8 ? (slots + 7) / 8 : 1), 1);
+    for (int64_t f = 0; f < slots; ++f)
+      if (k.keep[f]) mask[f >> 3] = (uint8_t)(mask[f >> 3] | (1u << (f & 7)));
+    const tpr_fwcs_weights fw = {values, NULL, mask, 0, 1, (uint32_t)nkept};
+    check_fwcs(&fc, &fw, "mask");
+    free(mask);
   }
-  /* FWCS with the EF index (Elias-Fano stream, exactly sized: ASan catches any over-read) */
-  if (nkept >= 1) {
-    const uint32_t u = (uint32_t)df.n * (uint32_t)taps;
-    int8_t* values = malloc((size_t)(nkept * df.c + 16));
-    uint8_t* ef = calloc(bf_ef_bytes(u, (uint32_t)nkept), 1);
-    TU_CHECK(bf_ef_encode(k.keep, u, ef) == (uint32_t)nkept, "ef encode");
-    int64_t j = 0;
-    for (int64_t f = 0; f < (int64_t)u; ++f)
-      if (k.keep[f]) { memcpy(values + j * df.c, k.w + f * df.c, (size_t)df.c); ++j; }
-    memset(values + j * df.c, 0x7F, 16);
-    tpr_fwcs_weights fw = {values, NULL, ef, 0, 2, (uint32_t)nkept};
-    ss = tpr_conv2d_fwcs_s8_scratch_size(&di, &df, &dout);
-    scratch = malloc(ss);
-    memset(got, 0x55, (size_t)nout);
-    tpr_conv2d_fwcs_s8(&p, &q, &di, k.in, &df, &fw, k.bias, &dout, got, scratch);
-    TU_CHECK(compare(want, got, nout, &at), "conv2d_fwcs ef iter %d at %lld: want %d got %d", iter,
-             (long long)at, at >= 0 ? want[at] : 0, at >= 0 ? got[at] : 0);
-    free(scratch); free(values); free(ef);
+  if (nkept >= 1) { /* EF (Elias-Fano stream, exactly sized) */
+    uint8_t* ef = calloc(bf_ef_bytes((uint32_t)slots, (uint32_t)nkept), 1);
+    TU_CHECK(bf_ef_encode(k.keep, (uint32_t)slots, ef) == (uint32_t)nkept, "ef encode");
+    const tpr_fwcs_weights fw = {values, NULL, ef, 0, 2, (uint32_t)nkept};
+    check_fwcs(&fc, &fw, "ef");
+    free(ef);
   }
+  free(values);
   free(want); free(got);
   free_case(&k);
 }
