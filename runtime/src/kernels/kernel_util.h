@@ -282,6 +282,16 @@ typedef struct {
   tpr_ef_reader ef;
 } tpr_fwcs_cursor;
 
+/** MASK index: the bits of slots [f0, f0 + taps) as a bit set (bit t = slot f0 + t), taps <= 25;
+ *  only the bitmap bytes holding them are read. */
+static inline uint32_t tpr_mask_filter_bits(const void* bitmap, uint32_t f0, uint32_t taps) {
+  const uint8_t* m = (const uint8_t*)bitmap + (f0 >> 3);
+  const uint32_t sh = f0 & 7u, nbytes = (sh + taps + 7u) >> 3;
+  uint32_t x = m[0]; /* nbytes >= 1 */
+  for (uint32_t i = 1; i < nbytes; ++i) x |= (uint32_t)m[i] << (8u * i);
+  return (x >> sh) & ((1u << taps) - 1u);
+}
+
 /** Index kinds (tpr_fwcs_kind). The *_k functions take the kind as an argument: called with a
  *  constant (a loop specialised per kind) they carry no per-filterlet kind test. */
 enum { TPR_FWCS_CSR = 0, TPR_FWCS_MASK = 1, TPR_FWCS_EF = 2 };
@@ -311,13 +321,7 @@ static inline void tpr_fwcs_filter_k(const tpr_fwcs_weights* w, int kind, uint32
     c->f0 = c->f = o * taps;
     c->f_end = c->f0 + taps;
     c->window = taps <= 25u;
-    if (c->window) {
-      const uint8_t* m = (const uint8_t*)w->pos + (c->f0 >> 3);
-      const uint32_t sh = c->f0 & 7u, nbytes = (sh + taps + 7u) >> 3;
-      uint32_t x = 0;
-      for (uint32_t i = 0; i < nbytes; ++i) x |= (uint32_t)m[i] << (8u * i);
-      c->bits = (x >> sh) & ((1u << taps) - 1u);
-    }
+    if (c->window) c->bits = tpr_mask_filter_bits(w->pos, c->f0, taps);
   } else if (kind == TPR_FWCS_EF) {
     c->f0 = o * taps;
     c->f_end = c->f0 + taps;

@@ -131,13 +131,7 @@ typedef struct {
 /* kept taps of filter o as a bit set (bit t = tap t), taps <= 25; kind = CSR or MASK (EF:
  * tpr_ef_filter_bits, all filters at once) */
 TPR_INLINE uint32_t filter_bits(const tpr_fwcs_weights* w, int kind, uint32_t taps, uint32_t o) {
-  if (kind == TPR_FWCS_MASK) { /* only the bitmap bytes holding the filter's bits are read */
-    const uint32_t f0 = o * taps, sh = f0 & 7u, nbytes = (sh + taps + 7u) >> 3;
-    const uint8_t* b = (const uint8_t*)w->pos + (f0 >> 3);
-    uint32_t x = b[0];
-    for (uint32_t i = 1; i < nbytes; ++i) x |= (uint32_t)b[i] << (8u * i);
-    return (x >> sh) & ((1u << taps) - 1u);
-  }
+  if (kind == TPR_FWCS_MASK) return tpr_mask_filter_bits(w->pos, o * taps, taps);
   uint32_t bits = 0;
   const uint32_t end = tpr_idx_at(w->row_ptr, w->row_ptr_bytes, o + 1u);
   for (uint32_t j = tpr_idx_at(w->row_ptr, w->row_ptr_bytes, o); j < end; ++j)
